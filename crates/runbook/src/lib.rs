@@ -1,0 +1,1 @@
+//! Runbook parsing (work in progress).
