@@ -1,0 +1,170 @@
+//! Commands and the rules that accept or refuse them. [`decide`] validates a command against the
+//! current state and the policy and returns the events to append; it never changes anything.
+
+use serde::{Deserialize, Serialize};
+
+use crate::checklist::{instantiate, Phase};
+use crate::event::{Event, EventKind};
+use crate::lifecycle::{check_transition, Via};
+use crate::{DomainError, Incident, Policy, Role, Severity, Status, Timestamp};
+
+pub const MAX_TITLE: usize = 200;
+pub const MAX_TEXT: usize = 64 * 1024;
+pub const MAX_NAME: usize = 100;
+
+/// Something a responder (or an integration) asks of an incident.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    Declare { title: String, severity: Severity, service: Option<String>, summary: Option<String> },
+    Acknowledge,
+    Assign { role: String, to: String },
+    SetStatus { status: Status, note: Option<String> },
+    ChangeSeverity { severity: Severity, reason: Option<String> },
+    AddNote { text: String },
+    Check { item: String },
+    Uncheck { item: String },
+    Resolve { root_cause: Option<String>, force: bool },
+    Close,
+    Reopen { reason: Option<String> },
+}
+
+fn required(field: &str, value: &str, max: usize) -> Result<String, DomainError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(DomainError::invalid(field, "must not be empty"));
+    }
+    if v.chars().count() > max {
+        return Err(DomainError::invalid(field, format!("is longer than {max} characters")));
+    }
+    Ok(v.to_string())
+}
+
+fn optional(field: &str, value: &Option<String>, max: usize) -> Result<Option<String>, DomainError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => required(field, v, max).map(Some),
+    }
+}
+
+/// Millisecond precision is what the store keeps; deciding at that precision means a replay
+/// from storage gives exactly the state that was computed here.
+fn truncate_to_millis(t: Timestamp) -> Timestamp {
+    Timestamp::from_millisecond(t.as_millisecond()).expect("a valid timestamp stays valid when truncated")
+}
+
+/// Validate `cmd` against `state` (`None` only for `Declare`) and return the events it causes.
+pub fn decide(policy: &Policy, state: Option<&Incident>, cmd: &Command, actor: &str, now: Timestamp) -> Result<Vec<Event>, DomainError> {
+    let at = truncate_to_millis(now);
+    let actor = required("actor", actor, MAX_NAME)?;
+    let ev = |kind| Ok(vec![Event { at, actor: actor.clone(), kind }]);
+    let inc = match (state, cmd) {
+        (None, Command::Declare { title, severity, service, summary }) => {
+            return ev(EventKind::Declared {
+                title: required("title", title, MAX_TITLE)?,
+                severity: *severity,
+                service: optional("service", service, MAX_NAME)?,
+                summary: optional("summary", summary, MAX_TEXT)?,
+                checklist: instantiate(&policy.checklist),
+            });
+        }
+        (Some(inc), Command::Declare { .. }) => return Err(DomainError::Conflict(format!("{} is already declared", inc.id))),
+        (None, _) => return Err(DomainError::Conflict("the incident does not exist yet".into())),
+        (Some(inc), _) => inc,
+    };
+    let closed = || DomainError::Conflict(format!("{} is closed; reopen it first", inc.id));
+    match cmd {
+        Command::Declare { .. } => unreachable!("handled above"),
+        Command::Acknowledge => {
+            if let Some(at) = inc.acknowledged_at.filter(|_| inc.status != Status::Triggered) {
+                return Err(DomainError::Conflict(format!("{} was already acknowledged at {at}", inc.id)));
+            }
+            check_transition(inc.status, Status::Acknowledged, Via::Acknowledge)?;
+            ev(EventKind::Acknowledged {})
+        }
+        Command::Assign { role, to } => {
+            if inc.status == Status::Closed {
+                return Err(closed());
+            }
+            let role = Role::parse(role, &policy.custom_roles).map_err(|m| DomainError::invalid("role", m))?;
+            let to = required("to", to, MAX_NAME)?;
+            let previous = inc.roles.get(role.as_str()).cloned();
+            if previous.as_deref() == Some(to.as_str()) {
+                return Err(DomainError::Conflict(format!("{to} already holds {role} on {}", inc.id)));
+            }
+            ev(EventKind::RoleAssigned { role: role.to_string(), to, previous })
+        }
+        Command::SetStatus { status, note } => {
+            if !matches!(status, Status::Investigating | Status::Identified | Status::Monitoring) {
+                return Err(DomainError::invalid(
+                    "status",
+                    format!("a status update moves to investigating, identified or monitoring; use the {} command for {status}", via_for(*status)),
+                ));
+            }
+            if inc.status == *status {
+                return Err(DomainError::Conflict(format!("{} is already {status}", inc.id)));
+            }
+            check_transition(inc.status, *status, Via::StatusUpdate)?;
+            ev(EventKind::StatusChanged { from: inc.status, to: *status, note: optional("note", note, MAX_TEXT)? })
+        }
+        Command::ChangeSeverity { severity, reason } => {
+            if inc.status == Status::Closed {
+                return Err(closed());
+            }
+            if inc.severity == *severity {
+                return Err(DomainError::Conflict(format!("{} is already {severity}", inc.id)));
+            }
+            ev(EventKind::SeverityChanged { from: inc.severity, to: *severity, reason: optional("reason", reason, MAX_TEXT)? })
+        }
+        Command::AddNote { text } => ev(EventKind::NoteAdded { text: required("text", text, MAX_TEXT)? }),
+        Command::Check { item } | Command::Uncheck { item } => {
+            let checking = matches!(cmd, Command::Check { .. });
+            let key = item.trim();
+            let Some(entry) = inc.checklist.iter().find(|c| c.key == key) else {
+                let phases: Vec<&str> = Phase::ALL.iter().map(|p| p.as_str()).collect();
+                return Err(DomainError::invalid(
+                    "item",
+                    format!("{} has no checklist item {key:?} (items are <phase>.<id> with phase one of {})", inc.id, phases.join(", ")),
+                ));
+            };
+            match (checking, entry.checked_at.is_some()) {
+                (true, true) => Err(DomainError::Conflict(format!("{key} is already checked"))),
+                (false, false) => Err(DomainError::Conflict(format!("{key} is not checked"))),
+                (true, false) => ev(EventKind::ChecklistItemChecked { item: key.to_string() }),
+                (false, true) => ev(EventKind::ChecklistItemUnchecked { item: key.to_string() }),
+            }
+        }
+        Command::Resolve { root_cause, force } => {
+            check_transition(inc.status, Status::Resolved, Via::Resolve)?;
+            let unchecked = inc.unchecked(Phase::Resolution);
+            if !unchecked.is_empty() && !force {
+                return Err(DomainError::Conflict(format!(
+                    "{} has {} unchecked resolution item(s): {}; check them or resolve with force",
+                    inc.id,
+                    unchecked.len(),
+                    unchecked.join(", ")
+                )));
+            }
+            let forced = !unchecked.is_empty();
+            ev(EventKind::Resolved { root_cause: optional("root_cause", root_cause, MAX_TEXT)?, forced, unchecked })
+        }
+        Command::Close => {
+            check_transition(inc.status, Status::Closed, Via::Close)?;
+            ev(EventKind::Closed {})
+        }
+        Command::Reopen { reason } => {
+            check_transition(inc.status, Status::Investigating, Via::Reopen)?;
+            ev(EventKind::Reopened { reason: optional("reason", reason, MAX_TEXT)? })
+        }
+    }
+}
+
+fn via_for(s: Status) -> &'static str {
+    match s {
+        Status::Triggered => "declare",
+        Status::Acknowledged => "ack",
+        Status::Resolved => "resolve",
+        Status::Closed => "close",
+        _ => "status",
+    }
+}

@@ -1,0 +1,145 @@
+//! Timeline events: the only way an incident changes. [`Event`] is what `decide` produces;
+//! [`SealedEvent`] is an event placed on an incident's timeline with its sequence number and
+//! its link in the hash chain (see [`crate::chain`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::checklist::ChecklistEntry;
+use crate::{IncidentId, Severity, Status, Timestamp};
+
+/// What happened. Serialised with a `type` tag, e.g. `{"type":"note_added","text":"..."}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Declared {
+        title: String,
+        severity: Severity,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        service: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        summary: Option<String>,
+        /// The checklist copied from the policy at declaration time.
+        checklist: Vec<ChecklistEntry>,
+    },
+    Acknowledged {},
+    StatusChanged {
+        from: Status,
+        to: Status,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    SeverityChanged {
+        from: Severity,
+        to: Severity,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    RoleAssigned {
+        role: String,
+        to: String,
+        /// Who held the role before: a hand-off when set.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<String>,
+    },
+    NoteAdded {
+        text: String,
+    },
+    ChecklistItemChecked {
+        item: String,
+    },
+    ChecklistItemUnchecked {
+        item: String,
+    },
+    Resolved {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        root_cause: Option<String>,
+        /// True when resolution checklist items were still open and `--force` was given.
+        #[serde(default)]
+        forced: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unchecked: Vec<String>,
+    },
+    Closed {},
+    Reopened {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+impl EventKind {
+    /// The `type` tag, as stored in its own column for filtering.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::Declared { .. } => "declared",
+            EventKind::Acknowledged {} => "acknowledged",
+            EventKind::StatusChanged { .. } => "status_changed",
+            EventKind::SeverityChanged { .. } => "severity_changed",
+            EventKind::RoleAssigned { .. } => "role_assigned",
+            EventKind::NoteAdded { .. } => "note_added",
+            EventKind::ChecklistItemChecked { .. } => "checklist_item_checked",
+            EventKind::ChecklistItemUnchecked { .. } => "checklist_item_unchecked",
+            EventKind::Resolved { .. } => "resolved",
+            EventKind::Closed {} => "closed",
+            EventKind::Reopened { .. } => "reopened",
+        }
+    }
+
+    /// One line for humans, used by `sevwatch timeline`.
+    pub fn describe(&self) -> String {
+        match self {
+            EventKind::Declared { title, severity, .. } => format!("declared {severity}: {title}"),
+            EventKind::Acknowledged {} => "acknowledged".into(),
+            EventKind::StatusChanged { from, to, note } => match note {
+                Some(n) => format!("status {from} -> {to}: {n}"),
+                None => format!("status {from} -> {to}"),
+            },
+            EventKind::SeverityChanged { from, to, reason } => match reason {
+                Some(r) => format!("severity {from} -> {to}: {r}"),
+                None => format!("severity {from} -> {to}"),
+            },
+            EventKind::RoleAssigned { role, to, previous } => match previous {
+                Some(p) => format!("{role} handed from {p} to {to}"),
+                None => format!("{role} assigned to {to}"),
+            },
+            EventKind::NoteAdded { text } => format!("note: {text}"),
+            EventKind::ChecklistItemChecked { item } => format!("checked {item}"),
+            EventKind::ChecklistItemUnchecked { item } => format!("unchecked {item}"),
+            EventKind::Resolved { root_cause, forced, unchecked } => {
+                let mut s = "resolved".to_string();
+                if let Some(rc) = root_cause {
+                    s.push_str(&format!(": {rc}"));
+                }
+                if *forced {
+                    s.push_str(&format!(" (forced with {} unchecked item(s): {})", unchecked.len(), unchecked.join(", ")));
+                }
+                s
+            }
+            EventKind::Closed {} => "closed".into(),
+            EventKind::Reopened { reason } => match reason {
+                Some(r) => format!("reopened: {r}"),
+                None => "reopened".into(),
+            },
+        }
+    }
+}
+
+/// An event as decided: when, by whom, what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: Timestamp,
+    pub actor: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// An event on the timeline of one incident, linked into its hash chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedEvent {
+    pub incident: IncidentId,
+    /// 1 for the declaration, then 2, 3, ... without gaps.
+    pub seq: i64,
+    #[serde(flatten)]
+    pub event: Event,
+    pub prev_hash: String,
+    pub hash: String,
+}

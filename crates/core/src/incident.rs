@@ -1,0 +1,142 @@
+//! The current state of one incident: a fold of its timeline events. [`Incident::apply`] is the
+//! only function that changes it; the store keeps the result as a cache row for queries.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checklist::{ChecklistEntry, Phase};
+use crate::event::{Event, EventKind};
+use crate::{IncidentId, Severity, Status, Timestamp};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub declared_by: String,
+    pub triggered_at: Timestamp,
+    pub acknowledged_at: Option<Timestamp>,
+    pub resolved_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    /// The last moment stakeholders were told something (declaration, status or severity
+    /// change, resolution, reopen): the communication cadence counts from here.
+    pub last_update_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Role name -> who holds it.
+    pub roles: BTreeMap<String, String>,
+    pub checklist: Vec<ChecklistEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<String>,
+    pub reopen_count: u32,
+    /// Number of events on the timeline (= the last sequence number).
+    pub event_count: i64,
+}
+
+impl Incident {
+    /// The state right after a `Declared` event; `None` for any other event.
+    pub fn from_declared(id: IncidentId, e: &Event) -> Option<Incident> {
+        let EventKind::Declared { title, severity, service, summary, checklist } = &e.kind else {
+            return None;
+        };
+        Some(Incident {
+            id,
+            title: title.clone(),
+            severity: *severity,
+            status: Status::Triggered,
+            service: service.clone(),
+            summary: summary.clone(),
+            declared_by: e.actor.clone(),
+            triggered_at: e.at,
+            acknowledged_at: None,
+            resolved_at: None,
+            closed_at: None,
+            last_update_at: e.at,
+            updated_at: e.at,
+            roles: BTreeMap::new(),
+            checklist: checklist.clone(),
+            root_cause: None,
+            reopen_count: 0,
+            event_count: 1,
+        })
+    }
+
+    /// Fold one event into the state. Events were validated by `decide`, so this never fails;
+    /// an event that does not fit (a checklist key that is not there) changes nothing.
+    pub fn apply(&mut self, e: &Event) {
+        self.event_count += 1;
+        self.updated_at = e.at;
+        match &e.kind {
+            EventKind::Declared { .. } => {}
+            EventKind::Acknowledged {} => {
+                self.status = Status::Acknowledged;
+                self.acknowledged_at.get_or_insert(e.at);
+            }
+            EventKind::StatusChanged { to, .. } => {
+                self.status = *to;
+                // Working on an incident implies someone has acknowledged it.
+                self.acknowledged_at.get_or_insert(e.at);
+                self.last_update_at = e.at;
+            }
+            EventKind::SeverityChanged { to, .. } => {
+                self.severity = *to;
+                self.last_update_at = e.at;
+            }
+            EventKind::RoleAssigned { role, to, .. } => {
+                self.roles.insert(role.clone(), to.clone());
+            }
+            EventKind::NoteAdded { .. } => {}
+            EventKind::ChecklistItemChecked { item } => {
+                if let Some(entry) = self.checklist.iter_mut().find(|c| &c.key == item) {
+                    entry.checked_at = Some(e.at);
+                    entry.checked_by = Some(e.actor.clone());
+                }
+            }
+            EventKind::ChecklistItemUnchecked { item } => {
+                if let Some(entry) = self.checklist.iter_mut().find(|c| &c.key == item) {
+                    entry.checked_at = None;
+                    entry.checked_by = None;
+                }
+            }
+            EventKind::Resolved { root_cause, .. } => {
+                self.status = Status::Resolved;
+                self.resolved_at = Some(e.at);
+                if root_cause.is_some() {
+                    self.root_cause = root_cause.clone();
+                }
+                self.last_update_at = e.at;
+            }
+            EventKind::Closed {} => {
+                self.status = Status::Closed;
+                self.closed_at = Some(e.at);
+            }
+            EventKind::Reopened { .. } => {
+                self.status = Status::Investigating;
+                self.resolved_at = None;
+                self.closed_at = None;
+                self.reopen_count += 1;
+                self.last_update_at = e.at;
+            }
+        }
+    }
+
+    /// Rebuild the state from a whole timeline. `None` if it does not start with a declaration.
+    pub fn replay(id: IncidentId, events: &[Event]) -> Option<Incident> {
+        let (first, rest) = events.split_first()?;
+        let mut inc = Incident::from_declared(id, first)?;
+        for e in rest {
+            inc.apply(e);
+        }
+        Some(inc)
+    }
+
+    /// Keys of the unchecked items of one phase.
+    pub fn unchecked(&self, phase: Phase) -> Vec<String> {
+        self.checklist.iter().filter(|c| c.phase == phase && c.checked_at.is_none()).map(|c| c.key.clone()).collect()
+    }
+}
