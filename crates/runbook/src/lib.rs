@@ -1,1 +1,82 @@
-//! Runbook parsing (work in progress).
+//! Sevwatch runbooks: parses Markdown incident runbooks into incident types, phases and
+//! runnable steps; classifies each shell command's risk; lints runbooks; binds responder
+//! values into commands safely; and links firing alerts to runbook sections. Pure: it only
+//! reads the text it is given (no files, network or processes).
+
+mod classify;
+mod markdown;
+mod model;
+mod placeholders;
+mod sections;
+mod severity;
+mod steps;
+
+pub use classify::{classify, plausible_command_name};
+pub use model::{
+    Phase, PhaseKind, Placeholder, PlaceholderKind, Risk, RiskClass, Runbook, Section, Severity,
+    Step, TimedOption,
+};
+pub use placeholders::{placeholders, RUNTIME_VARIABLES};
+pub use severity::parse_severity;
+
+/// Markdown longer than this is cut before parsing; runbooks are far smaller, and the cap
+/// keeps worst-case parse time bounded.
+pub const MAX_DOCUMENT: usize = 8 * 1024 * 1024;
+
+/// Parses a Markdown runbook. Never panics; unrecognisable input yields an empty structure.
+pub fn parse(text: &str) -> Runbook {
+    let text = if text.len() > MAX_DOCUMENT {
+        let mut cut = MAX_DOCUMENT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        &text[..cut]
+    } else {
+        text
+    };
+    let (front, skip) = markdown::front_matter(text);
+    let blocks = markdown::blocks(text, skip);
+    let h1: Vec<usize> = blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| matches!(b, markdown::Block::Heading { level: 1, .. }))
+        .map(|(i, _)| i)
+        .collect();
+    // One level-one heading is the title; several mean the document has no single title.
+    let title_index = (h1.len() == 1).then(|| h1[0]);
+    let mut metadata: std::collections::BTreeMap<String, String> = front.into_iter().collect();
+    let first_section = blocks
+        .iter()
+        .position(|b| matches!(b, markdown::Block::Heading { level, .. } if *level > 1))
+        .unwrap_or(blocks.len());
+    for b in &blocks[..first_section] {
+        if let markdown::Block::Paragraph { text, .. } = b {
+            for line in text.lines() {
+                if let Some((k, v)) = meta_line(line) {
+                    metadata.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
+    let title = title_index
+        .and_then(|i| match &blocks[i] {
+            markdown::Block::Heading { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .or_else(|| metadata.get("title").cloned());
+    Runbook {
+        title,
+        metadata,
+        sections: sections::build(&blocks, title_index),
+    }
+}
+
+/// `**Owner:** SRE Team` -> ("owner", "SRE Team").
+fn meta_line(line: &str) -> Option<(String, String)> {
+    let inner = line.trim().strip_prefix("**")?;
+    let end = inner.find("**")?;
+    let key = inner[..end].trim().trim_end_matches(':').trim();
+    let value = inner[end + 2..].trim_start_matches(':').trim();
+    (!key.is_empty() && !value.is_empty() && key.len() < 40)
+        .then(|| (key.to_lowercase(), value.replace('`', "")))
+}

@@ -277,11 +277,6 @@ pub fn unquote_into(raw: &str, subs: &mut Vec<String>) -> String {
     }
 }
 
-/// Quote-removed text of a word without collecting anything.
-pub fn unquote(raw: &str) -> String {
-    unquote_into(raw, &mut Vec::new())
-}
-
 fn render(raw: &str, pieces: &[WordPieceWithSource], out: &mut String) {
     for p in pieces {
         match &p.piece {
