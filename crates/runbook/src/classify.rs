@@ -152,7 +152,9 @@ impl Classifier {
 
     fn simple_risk(&mut self, s: &Simple) -> Risk {
         let mut risks = Vec::new();
-        if s.dynamic_name {
+        if s.compound {
+            // Only the redirections below matter; the commands were walked already.
+        } else if s.dynamic_name {
             risks.push(Risk::new(
                 RiskClass::Unknown,
                 format!("command name comes from a variable: {}", short(&s.argv.join(" "))),
@@ -198,9 +200,13 @@ fn redirect_risk(s: &Simple, r: &FileRedirect) -> Option<Risk> {
     if r.append {
         return Some(Risk::new(RiskClass::Mutating, format!("appends to {t}")));
     }
-    let bare = s.argv.is_empty()
-        || matches!(s.argv[0].as_str(), ":" | "true")
-        || (s.argv.len() == 2 && s.argv[0] == "cat" && s.argv[1] == "/dev/null");
+    let bare = !s.compound
+        && match s.argv.as_slice() {
+            [] => true,
+            [only] => matches!(only.as_str(), ":" | "true"),
+            [cat, null] => cat == "cat" && null == "/dev/null",
+            _ => false,
+        };
     if bare {
         return Some(Risk::new(RiskClass::Destructive, format!("truncates {t}")));
     }

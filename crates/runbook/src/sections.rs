@@ -87,7 +87,7 @@ fn role(text: &str) -> Role {
         }
         return Role::Incident;
     }
-    if lower.starts_with("incident:") || lower.starts_with("alert:") || lower.starts_with("alert ") {
+    if lower.starts_with("incident:") || lower.starts_with("alert:") {
         return Role::Incident;
     }
     let first = trimmed.split_whitespace().next().unwrap_or("");
@@ -156,17 +156,30 @@ fn node_role(blocks: &[Block], node: &Node) -> Role {
         .map_or(Role::Topic, |(_, t, _)| role(t))
 }
 
-/// True when a node's own content carries incident markers (alert/severity lines, symptoms).
+/// True when a node's own content (not its sub-sections) carries incident markers:
+/// alert/severity/symptoms labels or a symptoms sub-heading.
 fn has_markers(blocks: &[Block], node: &Node) -> bool {
     let start = node.head.map_or(0, |h| h + 1);
-    blocks[start..node.end].iter().any(|b| match b {
-        Block::Paragraph { text, .. } => text.lines().any(|l| {
-            let l = l.to_lowercase();
-            l.starts_with("**alert") || l.starts_with("**severity") || l.starts_with("**symptoms")
-        }),
-        Block::Heading { text, .. } => role(text) == Role::Symptoms,
-        _ => false,
-    })
+    for b in &blocks[start..node.end] {
+        match b {
+            Block::Paragraph { text, .. } => {
+                let marked = text.lines().any(|l| {
+                    let l = l.to_lowercase();
+                    l.starts_with("**alert") || l.starts_with("**severity") || l.starts_with("**symptoms")
+                });
+                if marked {
+                    return true;
+                }
+            }
+            Block::Heading { text, .. } => match role(text) {
+                Role::Symptoms => return true,
+                Role::Topic | Role::Incident | Role::SeverityDefinition => return false,
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    false
 }
 
 fn contains_incident(blocks: &[Block], node: &Node) -> bool {
@@ -194,6 +207,9 @@ pub fn build(blocks: &[Block], title_index: Option<usize>) -> Vec<Section> {
         });
     if title_index.is_some() && (all_phases || kids.is_empty()) {
         let mut s = section(blocks, &root, None);
+        if s.alerts.is_empty() {
+            s.alerts.extend(alert_from_title(&s.title, true));
+        }
         s.incident = s.incident
             || !s.alerts.is_empty()
             || s.phases.iter().any(|p| {
@@ -230,6 +246,7 @@ fn group(blocks: &[Block], node: &Node, out: &mut Vec<Section>, depth: usize) {
         let mut s = section(blocks, &child, group_title.as_deref());
         s.incident = s.incident
             || r == Role::Incident
+            || has_markers(blocks, &child)
             || group_title
                 .as_deref()
                 .is_some_and(|g| g.to_lowercase().split_whitespace().any(|w| w == "incidents"));
@@ -264,10 +281,12 @@ fn section(blocks: &[Block], node: &Node, group: Option<&str>) -> Section {
         ..Section::default()
     };
     section.severity = severity_prefix(&title).map(|(s, _)| s);
-    if let Some(alert) = alert_from_title(&title) {
+    if let Some(alert) = alert_from_title(&title, false) {
         section.alerts.push(alert);
     }
-    let default_kind = phase_kind(&title).unwrap_or(PhaseKind::Other);
+    let default_kind = phase_kind(&title)
+        .or_else(|| group.and_then(phase_kind))
+        .unwrap_or(PhaseKind::Other);
     let mut r = Reader {
         section,
         symptoms_mode: false,
@@ -286,16 +305,17 @@ fn section(blocks: &[Block], node: &Node, group: Option<&str>) -> Section {
 }
 
 /// `Incident: HighErrorRate`, `Alert: X`, or a bare CamelCase title names an alert.
-fn alert_from_title(title: &str) -> Option<String> {
-    let rest = title
+fn alert_from_title(title: &str, bare: bool) -> Option<String> {
+    let prefixed = title
         .strip_prefix("Incident:")
-        .or_else(|| title.strip_prefix("Alert:"))
-        .unwrap_or(title)
-        .trim()
-        .trim_matches('`');
+        .or_else(|| title.strip_prefix("Alert:"));
+    if prefixed.is_none() && !bare {
+        return None;
+    }
+    let rest = prefixed.unwrap_or(title).trim().trim_matches('`');
     let camel = !rest.is_empty()
         && !rest.contains(' ')
-        && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && rest.chars().next().is_some_and(|c| c.is_ascii_uppercase())
         && rest.chars().any(|c| c.is_ascii_lowercase())
         && rest.chars().skip(1).any(|c| c.is_ascii_uppercase());

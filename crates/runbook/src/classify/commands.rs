@@ -25,6 +25,7 @@ const READ_ONLY: &[&str] = &[
     "promtool", "amtool", "logcli", "etcdctl", "nodetool", "ipcs", "sestatus", "getenforce",
     "hdparm", "smartctl", "ethtool", "arp", "route", "timedatectl", "hostnamectl", "lslocks",
     "pwdx", "fuser", "sysctl", "ulimit", "systemd-analyze", "loginctl", "grpcurl", "http",
+    "vm_stat", "pytest", "iptables-save", "sqlite3_analyzer", "mktemp", "ollama-list",
 ];
 
 /// Shell builtins that only change the runbook shell's own state.
@@ -168,6 +169,19 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             format!("{name} kills every process matching {}", operands(args).join(" ")),
         ),
         "systemctl" => systemctl(args),
+        "dmesg" => {
+            if has_flag(args, 'c', &["--clear", "--read-clear"]) || has_flag(args, 'C', &[]) {
+                risk(Mutating, "dmesg clears the kernel ring buffer")
+            } else {
+                risk(ReadOnly, "dmesg reads kernel messages")
+            }
+        }
+        "ollama" => match subcommand(args).0 {
+            "list" | "ps" | "show" | "--version" => risk(ReadOnly, "ollama lists models"),
+            "rm" => risk(Destructive, "ollama rm deletes a model"),
+            "run" => risk(ReadOnly, "ollama run sends a prompt to a model"),
+            sub => risk(Mutating, format!("ollama {sub}")),
+        },
         "service" => {
             if args.iter().any(|a| a == "status") {
                 risk(ReadOnly, "service status")

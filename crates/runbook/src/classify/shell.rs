@@ -31,6 +31,8 @@ pub struct Simple {
     pub substitutions: Vec<String>,
     /// Variable names assigned by this command (`X=1`, prefix assignments).
     pub assigns: Vec<String>,
+    /// Redirections of a compound command (`done < in > out`), not a command of its own.
+    pub compound: bool,
 }
 
 /// Something the walk could not turn into simple commands.
@@ -89,7 +91,10 @@ fn walk_command(cmd: &Command, out: &mut Vec<Item>) {
             if let Some(r) = redirects {
                 // Redirections on a compound command apply to it as a whole; record them
                 // on an empty pseudo-command so the rules still see the file write.
-                let mut s = Simple::default();
+                let mut s = Simple {
+                    compound: true,
+                    ..Simple::default()
+                };
                 for redirect in &r.0 {
                     redirect_into(redirect, &mut s);
                 }

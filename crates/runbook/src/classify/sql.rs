@@ -18,7 +18,7 @@ pub fn risk(client: &str, sql: &str) -> Risk {
             ".RESTORE" => (RiskClass::Destructive, ".restore overwrites the database".to_string()),
             "SELECT" | "EXPLAIN" | "SHOW" | "DESCRIBE" | "WITH" | ".TABLES" | ".SCHEMA" | ".DUMP"
             | ".INDEXES" | ".HEADERS" | ".MODE" | ".DATABASES" | ".DBINFO" | ".QUIT" | ".EXIT"
-            | "\\DT" | "\\L" | "\\D" | "\\DU" | "\\Q" | "BEGIN" | "COMMIT" => {
+            | ".TIMER" | ".ECHO" | ".SHOW" | ".PRINT" | ".WIDTH" | ".NULLVALUE" | ".STATS" | "\\DT" | "\\L" | "\\D" | "\\DU" | "\\Q" | "BEGIN" | "COMMIT" => {
                 if first == "WITH" && (upper.contains(" DELETE ") || upper.contains(" UPDATE ")) {
                     (RiskClass::Mutating, "WITH ... UPDATE/DELETE".to_string())
                 } else {
