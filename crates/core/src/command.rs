@@ -72,6 +72,10 @@ pub fn decide(policy: &Policy, state: Option<&Incident>, cmd: &Command, actor: &
         (None, _) => return Err(DomainError::Conflict("the incident does not exist yet".into())),
         (Some(inc), _) => inc,
     };
+    // Events never go back in time on one timeline, even when concurrent requests carry clocks
+    // that are slightly apart: the lifecycle invariants (resolved after acknowledged) rely on it.
+    let at = at.max(inc.updated_at);
+    let ev = |kind| Ok(vec![Event { at, actor: actor.clone(), kind }]);
     let closed = || DomainError::Conflict(format!("{} is closed; reopen it first", inc.id));
     match cmd {
         Command::Declare { .. } => unreachable!("handled above"),

@@ -7,6 +7,7 @@
 //! produce events) and [`Incident::apply`] (fold one event into the state). The store persists
 //! the events; the incident row it keeps is only a cache of the fold.
 
+pub mod access;
 pub mod chain;
 pub mod checklist;
 pub mod command;
@@ -22,6 +23,7 @@ pub mod role;
 pub mod severity;
 pub mod sla;
 
+pub use access::{AccessRole, Action};
 pub use chain::{verify_chain, ChainProblem, ChainProblemKind};
 pub use checklist::{ChecklistEntry, ChecklistTemplate, Phase};
 pub use command::{decide, Command};

@@ -1,0 +1,130 @@
+//! The two native connection pools behind one enum, and the macros that run the same SQL text
+//! on either. (`sqlx::AnyPool` cannot decode several types we need; see STORAGE-NOTES.md.)
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::StoreError;
+
+/// Where the data lives.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// An embedded SQLite file (WAL, synchronous=FULL), created if missing.
+    Sqlite { path: PathBuf },
+    /// A PostgreSQL database; several Sevwatch replicas may share it.
+    Postgres { url: String },
+}
+
+#[derive(Clone)]
+pub(crate) enum Db {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// A write transaction on either backend.
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+/// Evaluate `$body` with `$p` bound to the pool of whichever backend is in use.
+macro_rules! with_pool {
+    ($db:expr, |$p:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($p) => $body,
+            $crate::db::Db::Pg($p) => $body,
+        }
+    };
+}
+
+/// Evaluate `$body` with `$c` bound to the connection of an open transaction.
+macro_rules! with_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Pg(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use {with_pool, with_tx};
+
+impl Db {
+    pub(crate) async fn connect(backend: &Backend) -> Result<Db, StoreError> {
+        match backend {
+            Backend::Sqlite { path } => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+                }
+                let opts = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true);
+                let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts).await?;
+                Ok(Db::Sqlite(pool))
+            }
+            Backend::Postgres { url } => {
+                let opts = PgConnectOptions::from_str(url)?;
+                let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
+                Ok(Db::Pg(pool))
+            }
+        }
+    }
+
+    pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Pg(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Pg(_) => "postgres",
+        }
+    }
+
+    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
+        with_pool!(self, |p| sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Begin a write transaction. SQLite takes its write lock up front (`BEGIN IMMEDIATE`):
+    /// a deferred transaction that reads then writes fails with "database is locked" under
+    /// concurrency, whatever the busy timeout.
+    pub(crate) async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+}
+
+impl Tx {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Pg(t) => t.commit().await,
+        }
+    }
+
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self, Tx::Pg(_))
+    }
+}

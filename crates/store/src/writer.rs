@@ -1,0 +1,223 @@
+//! Group commit for incident commands. One task per process receives commands from every
+//! request handler, takes as many as are waiting (up to [`MAX_BATCH`]), runs `decide` for each
+//! against the current state inside one transaction, appends the sealed events, updates the
+//! incident rows and commits once. Only then does each caller get its answer, and the events go
+//! out to live subscribers.
+//!
+//! A database error (a lost connection, a deadlock between replicas) rolls the whole batch back;
+//! the writer then retries each command in a transaction of its own, so one bad request cannot
+//! fail its neighbours. A domain refusal writes nothing and does not disturb the batch.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sevwatch_core::chain::{seal, GENESIS};
+use sevwatch_core::{decide, Command, Incident, IncidentId, Policy, SealedEvent, Timestamp};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::db::{with_tx, Db, Tx};
+use crate::{dialect, Store, StoreError};
+
+/// Largest number of commands sharing one transaction.
+const MAX_BATCH: usize = 512;
+/// Attempts for a command retried alone after its batch failed.
+const RETRIES: usize = 3;
+
+/// One command for one incident (`target: None` declares a new one).
+#[derive(Clone, Debug)]
+pub struct IncidentOp {
+    pub target: Option<IncidentId>,
+    pub command: Command,
+    pub actor: String,
+    pub now: Timestamp,
+}
+
+/// The committed result of an [`IncidentOp`].
+#[derive(Clone, Debug)]
+pub struct Written {
+    pub incident: Incident,
+    pub events: Vec<SealedEvent>,
+}
+
+pub(crate) struct WriteRequest {
+    op: IncidentOp,
+    reply: oneshot::Sender<Result<Written, StoreError>>,
+}
+
+impl Store {
+    /// Run one command and return once its events are committed.
+    pub async fn execute(&self, op: IncidentOp) -> Result<Written, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.writer.send(WriteRequest { op, reply }).await.map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+pub(crate) fn spawn(db: Db, policy: Arc<Policy>, events: broadcast::Sender<SealedEvent>) -> mpsc::Sender<WriteRequest> {
+    let (tx, mut rx) = mpsc::channel::<WriteRequest>(4 * MAX_BATCH);
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            let (ops, replies): (Vec<IncidentOp>, Vec<_>) = batch.drain(..).map(|r| (r.op, r.reply)).unzip();
+            let results = commit_batch(&db, &policy, &ops).await;
+            for (result, reply) in results.into_iter().zip(replies) {
+                if let Ok(w) = &result {
+                    for e in &w.events {
+                        // No subscribers is fine: nobody is watching the stream right now.
+                        let _ = events.send(e.clone());
+                    }
+                }
+                // The caller may have gone away (client disconnected); the write stands.
+                let _ = reply.send(result);
+            }
+        }
+    });
+    tx
+}
+
+async fn commit_batch(db: &Db, policy: &Policy, ops: &[IncidentOp]) -> Vec<Result<Written, StoreError>> {
+    match try_batch(db, policy, ops).await {
+        Ok(results) => results,
+        Err(first) if ops.len() == 1 => vec![retry_alone(db, policy, &ops[0], first).await],
+        Err(e) => {
+            tracing::warn!(error = %e, size = ops.len(), "batch failed; retrying its commands one by one");
+            let mut out = Vec::with_capacity(ops.len());
+            for op in ops {
+                let r = match try_batch(db, policy, std::slice::from_ref(op)).await {
+                    Ok(mut v) => v.pop().expect("one op gives one result"),
+                    Err(e) => retry_alone(db, policy, op, e).await,
+                };
+                out.push(r);
+            }
+            out
+        }
+    }
+}
+
+async fn retry_alone(db: &Db, policy: &Policy, op: &IncidentOp, mut last: sqlx::Error) -> Result<Written, StoreError> {
+    for _ in 1..RETRIES {
+        match try_batch(db, policy, std::slice::from_ref(op)).await {
+            Ok(mut v) => return v.pop().expect("one op gives one result"),
+            Err(e) => last = e,
+        }
+    }
+    Err(StoreError::Db(last))
+}
+
+/// Run `ops` in one transaction. The outer error means "roll back and retry"; the inner result
+/// is each command's own outcome.
+async fn try_batch(db: &Db, policy: &Policy, ops: &[IncidentOp]) -> Result<Vec<Result<Written, StoreError>>, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let mut cache: HashMap<i64, (Incident, String)> = HashMap::new();
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        out.push(apply_op(&mut tx, policy, op, &mut cache).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+async fn apply_op(
+    tx: &mut Tx,
+    policy: &Policy,
+    op: &IncidentOp,
+    cache: &mut HashMap<i64, (Incident, String)>,
+) -> Result<Result<Written, StoreError>, sqlx::Error> {
+    let current = match op.target {
+        None => None,
+        Some(id) => match cache.get(&id.0) {
+            Some(hit) => Some(hit.clone()),
+            None => match load_for_update(tx, id).await? {
+                Ok(Some(found)) => Some(found),
+                Ok(None) => return Ok(Err(StoreError::NotFound(id))),
+                Err(corrupt) => return Ok(Err(corrupt)),
+            },
+        },
+    };
+    let events = match decide(policy, current.as_ref().map(|c| &c.0), &op.command, &op.actor, op.now) {
+        Ok(events) => events,
+        Err(refused) => return Ok(Err(StoreError::Domain(refused))),
+    };
+    let mut events = events.into_iter();
+    let (mut incident, mut prev_hash, mut sealed) = match current {
+        Some((inc, hash)) => (inc, hash, Vec::new()),
+        None => {
+            let first = events.next().expect("a declaration yields its event");
+            let id = IncidentId(next_incident_id(tx).await?);
+            let inc = Incident::from_declared(id, &first).expect("decide(Declare) yields Declared first");
+            let s = seal(id, 1, first, GENESIS);
+            (inc, s.hash.clone(), vec![s])
+        }
+    };
+    for e in events {
+        incident.apply(&e);
+        let s = seal(incident.id, incident.event_count, e, &prev_hash);
+        prev_hash = s.hash.clone();
+        sealed.push(s);
+    }
+    for s in &sealed {
+        insert_event(tx, s).await?;
+    }
+    upsert_incident(tx, &incident, &prev_hash).await?;
+    cache.insert(incident.id.0, (incident.clone(), prev_hash));
+    Ok(Ok(Written { incident, events: sealed }))
+}
+
+/// The next incident number. The counter row is updated inside the transaction, so a rollback
+/// returns the number and concurrent writers (even on other replicas) queue on the row lock:
+/// no gaps, no duplicates.
+async fn next_incident_id(tx: &mut Tx) -> Result<i64, sqlx::Error> {
+    const SQL: &str = "UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value";
+    with_tx!(tx, |c| sqlx::query_scalar::<_, i64>(SQL).fetch_one(c).await)
+}
+
+async fn load_for_update(tx: &mut Tx, id: IncidentId) -> Result<Result<Option<(Incident, String)>, StoreError>, sqlx::Error> {
+    let sql = dialect::select_incident_for_update(tx.is_postgres());
+    let row: Option<(String, String)> = with_tx!(tx, |c| sqlx::query_as(sql).bind(id.0).fetch_optional(c).await)?;
+    Ok(match row {
+        None => Ok(None),
+        Some((state, hash)) => serde_json::from_str::<Incident>(&state)
+            .map(|inc| Some((inc, hash)))
+            .map_err(|e| StoreError::Corrupt(format!("{id} row: {e}"))),
+    })
+}
+
+async fn insert_event(tx: &mut Tx, s: &SealedEvent) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO events (incident_id, seq, at, actor, type, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    let data = serde_json::to_string(&s.event.kind).expect("event kinds serialise");
+    with_tx!(tx, |c| sqlx::query(SQL)
+        .bind(s.incident.0)
+        .bind(s.seq)
+        .bind(s.event.at.as_millisecond())
+        .bind(&s.event.actor)
+        .bind(s.event.kind.type_name())
+        .bind(&data)
+        .bind(&s.prev_hash)
+        .bind(&s.hash)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+async fn upsert_incident(tx: &mut Tx, inc: &Incident, last_hash: &str) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO incidents (id, title, severity, status, service, triggered_at, updated_at, last_seq, last_hash, state) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+        ON CONFLICT (id) DO UPDATE SET title = excluded.title, severity = excluded.severity, status = excluded.status, \
+        service = excluded.service, updated_at = excluded.updated_at, last_seq = excluded.last_seq, \
+        last_hash = excluded.last_hash, state = excluded.state";
+    let state = serde_json::to_string(inc).expect("incidents serialise");
+    with_tx!(tx, |c| sqlx::query(SQL)
+        .bind(inc.id.0)
+        .bind(&inc.title)
+        .bind(inc.severity.as_str())
+        .bind(inc.status.as_str())
+        .bind(inc.service.as_deref().unwrap_or(""))
+        .bind(inc.triggered_at.as_millisecond())
+        .bind(inc.updated_at.as_millisecond())
+        .bind(inc.event_count)
+        .bind(last_hash)
+        .bind(&state)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
