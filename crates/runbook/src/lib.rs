@@ -3,15 +3,23 @@
 //! values into commands safely; and links firing alerts to runbook sections. Pure: it only
 //! reads the text it is given (no files, network or processes).
 
+mod bind;
 mod classify;
+mod link;
+mod lint;
 mod markdown;
 mod model;
 mod placeholders;
+mod rules;
 mod sections;
 mod severity;
 mod steps;
 
+pub use bind::{bind, shell_quote, BindError, UnboundVariable};
 pub use classify::{classify, plausible_command_name};
+pub use link::{link, Suggestion};
+pub use lint::{lint, Finding, Level};
+pub use rules::{alert_names_from_rules, RulesError};
 pub use model::{
     Phase, PhaseKind, Placeholder, PlaceholderKind, Risk, RiskClass, Runbook, Section, Severity,
     Step, TimedOption,

@@ -83,7 +83,7 @@ pub fn occurrences(command: &str) -> Vec<Occurrence> {
                 }
             }
         }
-        if b == b'Y' && (i == 0 || !is_ident(bytes[i - 1])) && command[i..].starts_with("YYYY") {
+        if b == b'Y' && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) && command[i..].starts_with("YYYY") {
             let end = i + command[i..]
                 .bytes()
                 .take_while(|c| matches!(c, b'Y' | b'M' | b'D' | b'H' | b'S' | b'_' | b'-' | b':'))
