@@ -163,9 +163,11 @@ fn has_markers(blocks: &[Block], node: &Node) -> bool {
     for b in &blocks[start..node.end] {
         match b {
             Block::Paragraph { text, .. } => {
-                let marked = text.lines().any(|l| {
-                    let l = l.to_lowercase();
-                    l.starts_with("**alert") || l.starts_with("**severity") || l.starts_with("**symptoms")
+                let marked = text.lines().filter_map(bold_label).any(|(label, _)| {
+                    matches!(
+                        label.to_lowercase().as_str(),
+                        "alert" | "alerts" | "alertname" | "severity" | "symptoms"
+                    )
                 });
                 if marked {
                     return true;

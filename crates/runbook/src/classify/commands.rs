@@ -281,6 +281,7 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
                 risk(Mutating, format!("{name} {}", args.join(" ")))
             }
         }
+        "ufw" if args.iter().any(|a| a == "status") => risk(ReadOnly, "ufw status only reads"),
         "pip" | "pip3" | "apt" | "apt-get" | "yum" | "dnf" | "brew" | "snap" | "npm" | "gem" | "helm" => {
             packages(name, args)
         }
@@ -324,7 +325,9 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             inner(c, name, &rest, stdin)
         }
         "python" | "python3" | "node" => interpreter(name, args),
-        _ if first.contains('/') || first.ends_with(".sh") || first.ends_with(".py") => script_risk(first),
+        _ if first.contains('/') || first.ends_with(".sh") || first.ends_with(".py") => {
+            script_risk_with(first, args)
+        }
         _ if MUTATING.contains(&name) => risk(Mutating, format!("{name} changes state")),
         _ => risk(Unknown, format!("unrecognised command {name}")),
     }
@@ -584,11 +587,18 @@ fn interpreter(name: &str, args: &[String]) -> Risk {
 
 /// Scripts are opaque; their names are the only hint, and a hint is all this gives.
 fn script_risk(path: &str) -> Risk {
+    script_risk_with(path, &[])
+}
+
+fn script_risk_with(path: &str, args: &[String]) -> Risk {
+    if !args.is_empty() && args.iter().all(|a| matches!(a.as_str(), "--help" | "-h" | "--version")) {
+        return risk(ReadOnly, format!("{path} {} only prints usage", args.join(" ")));
+    }
     let base = path.rsplit('/').next().unwrap_or(path).to_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| base.contains(w));
     if has(&["delete", "purge", "wipe", "destroy", "reset", "clean", "drop", "nuke"]) {
         risk(Destructive, format!("runs script {path} (name suggests it deletes or resets)"))
-    } else if has(&["check", "status", "doctor", "health", "verify", "validate", "list", "show", "diag", "inspect", "report"]) {
+    } else if has(&["check", "status", "doctor", "health", "verify", "validate", "list", "show", "diag", "inspect", "report", "recent", "summary", "rates"]) {
         risk(ReadOnly, format!("runs script {path} (name suggests a check; contents not inspected)"))
     } else if has(&["stop", "start", "restart", "deploy", "restore", "rollback", "migrate", "install", "backup", "emit", "update", "fix", "repair", "init", "rotate", "archive", "kill"]) {
         risk(Mutating, format!("runs script {path} (name suggests it changes state)"))
