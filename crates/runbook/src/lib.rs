@@ -71,7 +71,14 @@ pub fn parse(text: &str) -> Runbook {
             markdown::Block::Heading { text, .. } => Some(text.clone()),
             _ => None,
         })
-        .or_else(|| metadata.get("title").cloned());
+        .or_else(|| metadata.get("title").cloned())
+        .or_else(|| {
+            // Without a level-one heading the first heading is the best title there is.
+            blocks.iter().find_map(|b| match b {
+                markdown::Block::Heading { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+        });
     Runbook {
         title,
         metadata,

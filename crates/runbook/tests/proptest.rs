@@ -1,0 +1,68 @@
+//! Property tests: the parser and the classifier accept anything without panicking, and
+//! `bind` always produces text in which a hostile value is inert.
+
+use proptest::prelude::*;
+
+proptest! {
+    #[test]
+    fn parse_never_panics_on_arbitrary_text(s in any::<String>()) {
+        let _ = sevwatch_runbook::parse(&s);
+    }
+
+    #[test]
+    fn parse_never_panics_on_arbitrary_bytes(b in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let _ = sevwatch_runbook::parse(&String::from_utf8_lossy(&b));
+    }
+
+    #[test]
+    fn parse_never_panics_on_markdown_shaped_text(
+        parts in proptest::collection::vec(prop_oneof![
+            Just("# T\n"), Just("## P1 - X\n"), Just("### Diagnosis\n"), Just("```bash\n"),
+            Just("```\n"), Just("- item\n"), Just("  1. **Immediate (0-5 min):** x\n"),
+            Just("rm -rf $DIR <id>\n"), Just("cat <<EOF\n"), Just("EOF\n"), Just("> quote\n"),
+            Just("**Alert:** `A`\n"), Just("$(\n"), Just("if x; then\n"), Just("    "),
+        ], 0..60)
+    ) {
+        let _ = sevwatch_runbook::parse(&parts.concat());
+    }
+
+    #[test]
+    fn classify_never_panics_on_arbitrary_text(s in any::<String>()) {
+        let _ = sevwatch_runbook::classify(&s);
+    }
+
+    #[test]
+    fn classify_never_panics_on_shell_shaped_text(
+        parts in proptest::collection::vec(prop_oneof![
+            Just("rm -rf /x"), Just(" | "), Just(" && "), Just("$("), Just(")"), Just("(("),
+            Just("'"), Just("\""), Just("sudo "), Just("ssh h '"), Just("bash -c \""),
+            Just("<<EOF\n"), Just("\nEOF\n"), Just("if true; then "), Just(" fi"), Just("`"),
+            Just("find . -exec "), Just(" {} \\;"), Just("watch '"), Just("\n"), Just("> f"),
+        ], 0..40)
+    ) {
+        let _ = sevwatch_runbook::classify(&parts.concat());
+    }
+
+    #[test]
+    fn bound_values_always_round_trip_as_one_literal_word(v in "[ -~]{0,40}") {
+        let vars = std::collections::BTreeMap::from([("id".to_string(), v.clone())]);
+        let out = sevwatch_runbook::bind("echo <id>", &vars).expect("bound");
+        prop_assert_eq!(out, format!("echo {}", sevwatch_runbook::shell_quote(&v)));
+    }
+}
+
+#[test]
+fn deeply_nested_and_huge_inputs_do_not_overflow() {
+    let nested_if = "if true; then ".repeat(3000) + &"fi; ".repeat(3000);
+    assert_eq!(sevwatch_runbook::classify(&nested_if).class, sevwatch_runbook::RiskClass::Unknown);
+    let deep_subst = "echo $(".repeat(200) + &")".repeat(200);
+    let _ = sevwatch_runbook::classify(&deep_subst);
+    let deep_list = (0..5000).map(|i| format!("{}- x\n", "  ".repeat(i))).collect::<String>();
+    let _ = sevwatch_runbook::parse(&deep_list);
+    let quotes = ">".repeat(100_000);
+    let _ = sevwatch_runbook::parse(&quotes);
+    let unterminated = "# T\n\n## P1 - X\n\n```bash\nrm -rf /x\ncat <<EOF\nno end";
+    let rb = sevwatch_runbook::parse(unterminated);
+    assert!(rb.sections[0].steps().count() >= 1);
+    let _ = sevwatch_runbook::parse(&"a".repeat(10 * 1024 * 1024));
+}
