@@ -38,7 +38,9 @@ fn assigned_before(command: &str, pos: usize, name: &str) -> bool {
     let words: Vec<&str> = before
         .split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == '&' || c == '|')
         .collect();
-    words.iter().any(|w| w.starts_with(&assign) || w.starts_with(&format!("{name}+=")))
+    words
+        .iter()
+        .any(|w| w.starts_with(&assign) || w.starts_with(&format!("{name}+=")))
         || words
             .windows(2)
             .any(|w| matches!(w[0], "for" | "read" | "select") && w[1] == name)
@@ -93,7 +95,9 @@ fn contexts(command: &str) -> Vec<u8> {
             }
             3 | 4 if b == b'\n' || i == 0 => {
                 let line_start = i + 1;
-                let line_end = command[line_start..].find('\n').map_or(bytes.len(), |e| line_start + e);
+                let line_end = command[line_start..]
+                    .find('\n')
+                    .map_or(bytes.len(), |e| line_start + e);
                 if pending
                     .first()
                     .is_some_and(|(d, _)| command[line_start..line_end].trim() == d)
@@ -176,13 +180,19 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn hostile_values_are_quoted_in_every_context() {
         let v = vars(&[("agent-id", "$(touch /tmp/pwned)"), ("HOST", "; rm -rf ~")]);
-        assert_eq!(bind("ping <agent-id>", &v).unwrap(), "ping '$(touch /tmp/pwned)'");
+        assert_eq!(
+            bind("ping <agent-id>", &v).unwrap(),
+            "ping '$(touch /tmp/pwned)'"
+        );
         assert_eq!(bind("ssh $HOST", &v).unwrap(), "ssh '; rm -rf ~'");
         assert_eq!(
             bind("echo \"id=<agent-id>\"", &v).unwrap(),
@@ -215,7 +225,10 @@ mod tests {
     fn script_assigned_and_runtime_variables_are_left_alone() {
         let v = BTreeMap::new();
         assert_eq!(bind("X=1; echo $X", &v).unwrap(), "X=1; echo $X");
-        assert_eq!(bind("for f in *; do echo $f; done", &v).unwrap(), "for f in *; do echo $f; done");
+        assert_eq!(
+            bind("for f in *; do echo $f; done", &v).unwrap(),
+            "for f in *; do echo $f; done"
+        );
         assert_eq!(bind("ls $HOME/${PATH}", &v).unwrap(), "ls $HOME/${PATH}");
         assert_eq!(bind("echo ${X:-1}", &v).unwrap(), "echo ${X:-1}");
         assert!(bind("echo $DATA_DIR", &v).is_err());

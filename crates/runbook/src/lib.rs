@@ -19,20 +19,31 @@ pub use bind::{bind, shell_quote, BindError, UnboundVariable};
 pub use classify::{classify, plausible_command_name};
 pub use link::{link, Suggestion};
 pub use lint::{lint, Finding, Level};
-pub use rules::{alert_names_from_rules, RulesError};
 pub use model::{
     Phase, PhaseKind, Placeholder, PlaceholderKind, Risk, RiskClass, Runbook, Section, Severity,
     Step, TimedOption,
 };
 pub use placeholders::{placeholders, RUNTIME_VARIABLES};
+pub use rules::{alert_names_from_rules, RulesError};
 pub use severity::parse_severity;
 
 /// Markdown longer than this is cut before parsing; runbooks are far smaller, and the cap
 /// keeps worst-case parse time bounded.
 pub const MAX_DOCUMENT: usize = 8 * 1024 * 1024;
 
-/// Parses a Markdown runbook. Never panics; unrecognisable input yields an empty structure.
+/// Parses a Markdown runbook and classifies every step. Never panics; unrecognisable input
+/// yields an empty structure.
 pub fn parse(text: &str) -> Runbook {
+    parse_with(text, true)
+}
+
+/// Parses the structure only: every step's risk is left `unknown` ("not classified").
+/// For callers that classify lazily, and for measuring the parser alone.
+pub fn parse_structure(text: &str) -> Runbook {
+    parse_with(text, false)
+}
+
+fn parse_with(text: &str, classify: bool) -> Runbook {
     let text = if text.len() > MAX_DOCUMENT {
         let mut cut = MAX_DOCUMENT;
         while !text.is_char_boundary(cut) {
@@ -82,7 +93,7 @@ pub fn parse(text: &str) -> Runbook {
     Runbook {
         title,
         metadata,
-        sections: sections::build(&blocks, title_index),
+        sections: sections::build(&blocks, title_index, classify),
     }
 }
 

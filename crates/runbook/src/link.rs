@@ -39,7 +39,9 @@ fn words(s: &str) -> Vec<String> {
     if !cur.is_empty() {
         out.push(cur);
     }
-    out.retain(|w| w.len() > 2 && !matches!(w.as_str(), "the" | "and" | "for" | "incident" | "alert"));
+    out.retain(|w| {
+        w.len() > 2 && !matches!(w.as_str(), "the" | "and" | "for" | "incident" | "alert")
+    });
     out
 }
 
@@ -91,7 +93,10 @@ pub fn link(
                 reasons.push(format!("{t} shared words with the alert"));
             }
             let sv = overlap(&service_words, &all)
-                + overlap(&service_words, &rb.title.as_deref().map(words).unwrap_or_default());
+                + overlap(
+                    &service_words,
+                    &rb.title.as_deref().map(words).unwrap_or_default(),
+                );
             if sv > 0 {
                 score += 3.0 * sv as f64;
                 reasons.push(format!("mentions service {}", service.unwrap_or("")));
@@ -109,7 +114,11 @@ pub fn link(
             }
         }
     }
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.section.cmp(&b.section)));
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.section.cmp(&b.section))
+    });
     out
 }
 

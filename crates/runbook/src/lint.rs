@@ -37,8 +37,19 @@ fn finding(line: usize, level: Level, code: &str, message: String) -> Finding {
 
 /// Words that show a backup or a confirmation was asked for before a destructive step.
 const SAFETY_WORDS: &[&str] = &[
-    "backup", "back up", "snapshot", "confirm", "are you sure", "make sure", "double-check",
-    "cp -", "pg_dump", ".backup", "tar -c", "tar c", "copy",
+    "backup",
+    "back up",
+    "snapshot",
+    "confirm",
+    "are you sure",
+    "make sure",
+    "double-check",
+    "cp -",
+    "pg_dump",
+    ".backup",
+    "tar -c",
+    "tar c",
+    "copy",
 ];
 
 /// Lints a runbook. `known_alerts` (from rule files) enables the unknown-alert check.
@@ -92,12 +103,19 @@ fn placeholder_findings(rb: &Runbook, out: &mut Vec<Finding>) {
         for step in s.steps() {
             for word in step.command.split(|c: char| c.is_whitespace() || c == ';') {
                 if let Some((name, _)) = word.split_once('=') {
-                    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    if !name.is_empty()
+                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    {
                         defined.insert(name.to_string());
                     }
                 }
             }
-            for w in step.command.split_whitespace().collect::<Vec<_>>().windows(2) {
+            for w in step
+                .command
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .windows(2)
+            {
                 if matches!(w[0], "for" | "read") {
                     defined.insert(w[1].to_string());
                 }
@@ -172,12 +190,19 @@ fn first_line(s: &str) -> &str {
 
 /// `sudo`, `su -c` or writes under system directories.
 fn needs_root(command: &str) -> bool {
-    command.split(|c: char| c.is_whitespace() || c == ';' || c == '|' || c == '&' || c == '(')
+    command
+        .split(|c: char| c.is_whitespace() || c == ';' || c == '|' || c == '&' || c == '(')
         .any(|w| w == "sudo" || w == "doas")
         || command.contains("su -c")
-        || ["> /etc/", ">> /etc/", "tee /etc/", "> /var/lib/", "tee /usr/"]
-            .iter()
-            .any(|p| command.contains(p))
+        || [
+            "> /etc/",
+            ">> /etc/",
+            "tee /etc/",
+            "> /var/lib/",
+            "tee /usr/",
+        ]
+        .iter()
+        .any(|p| command.contains(p))
 }
 
 /// A hard-coded absolute home directory path on the line (`/home/alice/...`, `/Users/bob`).
@@ -190,7 +215,12 @@ fn home_path(line: &str) -> Option<String> {
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || *c == '.')
                 .collect();
             let before_ok = i == 0 || !line.as_bytes()[i - 1].is_ascii_alphanumeric();
-            if !user.is_empty() && before_ok && !user.starts_with('$') && user != "user" && user != "username" {
+            if !user.is_empty()
+                && before_ok
+                && !user.starts_with('$')
+                && user != "user"
+                && user != "username"
+            {
                 return Some(format!("{prefix}{user}"));
             }
         }
@@ -203,7 +233,10 @@ mod tests {
     use super::*;
 
     fn codes(text: &str, known: Option<&BTreeSet<String>>) -> Vec<(usize, String)> {
-        lint(text, known).into_iter().map(|f| (f.line, f.code)).collect()
+        lint(text, known)
+            .into_iter()
+            .map(|f| (f.line, f.code))
+            .collect()
     }
 
     #[test]
@@ -218,8 +251,11 @@ mod tests {
     fn destructive_step_needs_a_backup_first() {
         let bad = "# R\n\n## Cleanup\n\n```bash\nrm -rf /srv/data\n```\n";
         assert!(codes(bad, None).contains(&(6, "destructive-without-backup".into())));
-        let good = "# R\n\n## Cleanup\n\n```bash\ncp -r /srv/data /srv/data.bak\nrm -rf /srv/data\n```\n";
-        assert!(!codes(good, None).iter().any(|c| c.1 == "destructive-without-backup"));
+        let good =
+            "# R\n\n## Cleanup\n\n```bash\ncp -r /srv/data /srv/data.bak\nrm -rf /srv/data\n```\n";
+        assert!(!codes(good, None)
+            .iter()
+            .any(|c| c.1 == "destructive-without-backup"));
     }
 
     #[test]
@@ -227,7 +263,10 @@ mod tests {
         let md = "# R\n\n## Incident: DiskFull\n\n**Alert:** `DiskFull`\n\n### Response\n\n```bash\nsudo systemctl restart <service>\ncd /home/alice/app\n```\n";
         let known = BTreeSet::from(["Other".to_string()]);
         let got = codes(md, Some(&known));
-        assert!(got.contains(&(10, "undefined-placeholder".into())), "{got:?}");
+        assert!(
+            got.contains(&(10, "undefined-placeholder".into())),
+            "{got:?}"
+        );
         assert!(got.contains(&(10, "needs-root".into())));
         assert!(got.contains(&(11, "home-path".into())));
         assert!(got.contains(&(3, "unknown-alert".into())));
@@ -237,6 +276,8 @@ mod tests {
     #[test]
     fn variables_assigned_by_earlier_steps_are_defined() {
         let md = "# R\n\n## Fix\n\n```bash\nDIR=/srv\nls $DIR\n```\n";
-        assert!(!codes(md, None).iter().any(|c| c.1 == "undefined-placeholder"));
+        assert!(!codes(md, None)
+            .iter()
+            .any(|c| c.1 == "undefined-placeholder"));
     }
 }

@@ -129,7 +129,10 @@ pub fn blocks(text: &str, skip_lines: usize) -> Vec<Block> {
                 }
                 Tag::Paragraph => {
                     // The first paragraph of a loose list item is the item's text.
-                    if items.last().is_some_and(|i| !i.emitted && i.text.is_empty()) {
+                    if items
+                        .last()
+                        .is_some_and(|i| !i.emitted && i.text.is_empty())
+                    {
                         continue;
                     }
                     flush_item(&mut items, &mut out);
@@ -194,7 +197,10 @@ pub fn blocks(text: &str, skip_lines: usize) -> Vec<Block> {
                         fenced,
                     } = std::mem::replace(&mut collect, Collect::None)
                     {
-                        let context = items.last().map(|i| clean(&i.text)).filter(|t| !t.is_empty());
+                        let context = items
+                            .last()
+                            .map(|i| clean(&i.text))
+                            .filter(|t| !t.is_empty());
                         out.push(Block::Code {
                             lang,
                             body: std::mem::take(&mut buf),

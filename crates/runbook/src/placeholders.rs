@@ -7,9 +7,31 @@ use crate::model::{Placeholder, PlaceholderKind};
 
 /// Shell and OS variables that are set at run time and never need binding.
 pub const RUNTIME_VARIABLES: &[&str] = &[
-    "HOME", "USER", "LOGNAME", "PATH", "PWD", "OLDPWD", "SHELL", "HOSTNAME", "TMPDIR", "LANG",
-    "TERM", "UID", "EUID", "PPID", "RANDOM", "SECONDS", "LINENO", "BASH_SOURCE", "IFS",
-    "EDITOR", "PAGER", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "KUBECONFIG", "REPLY",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "PATH",
+    "PWD",
+    "OLDPWD",
+    "SHELL",
+    "HOSTNAME",
+    "TMPDIR",
+    "LANG",
+    "TERM",
+    "UID",
+    "EUID",
+    "PPID",
+    "RANDOM",
+    "SECONDS",
+    "LINENO",
+    "BASH_SOURCE",
+    "IFS",
+    "EDITOR",
+    "PAGER",
+    "XDG_RUNTIME_DIR",
+    "XDG_CONFIG_HOME",
+    "KUBECONFIG",
+    "REPLY",
 ];
 
 /// A placeholder occurrence with its byte range in the command.
@@ -67,7 +89,13 @@ pub fn occurrences(command: &str) -> Vec<Occurrence> {
         if b == b'<' && (i == 0 || bytes[i - 1] != b'<') {
             if let Some(end) = delimited(bytes, i + 1, b'>') {
                 let name = &command[i + 1..end - 1];
-                out.push(occ(command, i, end, name.to_string(), PlaceholderKind::Angle));
+                out.push(occ(
+                    command,
+                    i,
+                    end,
+                    name.to_string(),
+                    PlaceholderKind::Angle,
+                ));
                 i = end;
                 continue;
             }
@@ -77,13 +105,22 @@ pub fn occurrences(command: &str) -> Vec<Occurrence> {
                 let name = &command[i + 1..end - 1];
                 // `[0-9]`-style globs and `[abc]` classes are not prose placeholders.
                 if name.len() > 3 && !name.contains(['0', '1', '9']) {
-                    out.push(occ(command, i, end, name.to_string(), PlaceholderKind::Bracket));
+                    out.push(occ(
+                        command,
+                        i,
+                        end,
+                        name.to_string(),
+                        PlaceholderKind::Bracket,
+                    ));
                     i = end;
                     continue;
                 }
             }
         }
-        if b == b'Y' && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) && command[i..].starts_with("YYYY") {
+        if b == b'Y'
+            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+            && command[i..].starts_with("YYYY")
+        {
             let end = i + command[i..]
                 .bytes()
                 .take_while(|c| matches!(c, b'Y' | b'M' | b'D' | b'H' | b'S' | b'_' | b'-' | b':'))
@@ -91,7 +128,13 @@ pub fn occurrences(command: &str) -> Vec<Occurrence> {
             let text = command[i..end].trim_end_matches(['_', '-', ':']);
             let end = i + text.len();
             if end == bytes.len() || !is_ident(bytes[end]) {
-                out.push(occ(command, i, end, text.to_string(), PlaceholderKind::DateTemplate));
+                out.push(occ(
+                    command,
+                    i,
+                    end,
+                    text.to_string(),
+                    PlaceholderKind::DateTemplate,
+                ));
                 i = end;
                 continue;
             }
@@ -131,7 +174,10 @@ fn variable_at(bytes: &[u8], i: usize) -> Option<(String, usize)> {
         return None;
     }
     let end = i + 1 + bytes[i + 1..].iter().take_while(|b| is_ident(**b)).count();
-    Some((String::from_utf8_lossy(&bytes[i + 1..end]).into_owned(), end))
+    Some((
+        String::from_utf8_lossy(&bytes[i + 1..end]).into_owned(),
+        end,
+    ))
 }
 
 /// A prose placeholder body `[A-Za-z][A-Za-z0-9 _.-]*` closed by `close`; returns the index
@@ -167,7 +213,13 @@ mod tests {
     fn finds_each_placeholder_style() {
         assert_eq!(
             names("restore.py backups/x_YYYYMMDD_HHMMSS.tar.gz <agent-id> [action] ${HOME}/$FOO"),
-            vec!["YYYYMMDD_HHMMSS", "<agent-id>", "[action]", "${HOME}", "$FOO"]
+            vec![
+                "YYYYMMDD_HHMMSS",
+                "<agent-id>",
+                "[action]",
+                "${HOME}",
+                "$FOO"
+            ]
         );
     }
 

@@ -79,10 +79,23 @@ fn role(text: &str) -> Role {
             .filter(|w| !w.is_empty())
             .collect();
         let sev_words = [
-            "critical", "high", "medium", "low", "info", "informational", "major", "minor",
-            "warning", "emergency", "severe", "moderate",
+            "critical",
+            "high",
+            "medium",
+            "low",
+            "info",
+            "informational",
+            "major",
+            "minor",
+            "warning",
+            "emergency",
+            "severe",
+            "moderate",
         ];
-        if words.iter().all(|w| sev_words.contains(&w.to_lowercase().as_str())) {
+        if words
+            .iter()
+            .all(|w| sev_words.contains(&w.to_lowercase().as_str()))
+        {
             return Role::SeverityDefinition;
         }
         return Role::Incident;
@@ -91,7 +104,10 @@ fn role(text: &str) -> Role {
         return Role::Incident;
     }
     let first = trimmed.split_whitespace().next().unwrap_or("");
-    let numbered = first.trim_end_matches(['.', ')', ':']).chars().all(|c| c.is_ascii_digit())
+    let numbered = first
+        .trim_end_matches(['.', ')', ':'])
+        .chars()
+        .all(|c| c.is_ascii_digit())
         && first.len() > 1
         && first.chars().next().is_some_and(|c| c.is_ascii_digit());
     if numbered || trimmed.starts_with("step ") {
@@ -99,9 +115,22 @@ fn role(text: &str) -> Role {
     }
     if matches!(
         trimmed,
-        "overview" | "meaning" | "impact" | "summary" | "description" | "purpose" | "scope"
-            | "background" | "context" | "table of contents" | "contents" | "references"
-            | "related runbooks" | "related documentation" | "see also" | "notes"
+        "overview"
+            | "meaning"
+            | "impact"
+            | "summary"
+            | "description"
+            | "purpose"
+            | "scope"
+            | "background"
+            | "context"
+            | "table of contents"
+            | "contents"
+            | "references"
+            | "related runbooks"
+            | "related documentation"
+            | "see also"
+            | "notes"
     ) {
         return Role::Info;
     }
@@ -186,17 +215,21 @@ fn has_markers(blocks: &[Block], node: &Node) -> bool {
 
 fn contains_incident(blocks: &[Block], node: &Node) -> bool {
     children(blocks, node).iter().any(|c| {
-        node_role(blocks, c) == Role::Incident || has_markers(blocks, c) || contains_incident(blocks, c)
+        node_role(blocks, c) == Role::Incident
+            || has_markers(blocks, c)
+            || contains_incident(blocks, c)
     })
 }
 
 /// Builds all sections of a document. `title_index` is the heading block used as the
 /// document title, if any.
-pub fn build(blocks: &[Block], title_index: Option<usize>) -> Vec<Section> {
+pub fn build(blocks: &[Block], title_index: Option<usize>, classify: bool) -> Vec<Section> {
     let mut out = Vec::new();
     let root = Node {
         head: title_index,
-        level: title_index.and_then(|i| heading(blocks, i)).map_or(0, |h| h.0),
+        level: title_index
+            .and_then(|i| heading(blocks, i))
+            .map_or(0, |h| h.0),
         end: blocks.len(),
     };
     let kids = children(blocks, &root);
@@ -208,19 +241,22 @@ pub fn build(blocks: &[Block], title_index: Option<usize>) -> Vec<Section> {
             )
         });
     if title_index.is_some() && (all_phases || kids.is_empty()) {
-        let mut s = section(blocks, &root, None);
+        let mut s = section(blocks, &root, None, classify);
         if s.alerts.is_empty() {
             s.alerts.extend(alert_from_title(&s.title, true));
         }
         s.incident = s.incident
             || !s.alerts.is_empty()
             || s.phases.iter().any(|p| {
-                matches!(p.kind, PhaseKind::Diagnosis | PhaseKind::Mitigation | PhaseKind::Response)
+                matches!(
+                    p.kind,
+                    PhaseKind::Diagnosis | PhaseKind::Mitigation | PhaseKind::Response
+                )
             });
         keep(s, &mut out);
         return out;
     }
-    group(blocks, &root, &mut out, 0);
+    group(blocks, &root, &mut out, 0, classify);
     out
 }
 
@@ -230,8 +266,11 @@ fn keep(s: Section, out: &mut Vec<Section>) {
     }
 }
 
-fn group(blocks: &[Block], node: &Node, out: &mut Vec<Section>, depth: usize) {
-    let group_title = node.head.and_then(|h| heading(blocks, h)).map(|h| h.1.to_string());
+fn group(blocks: &[Block], node: &Node, out: &mut Vec<Section>, depth: usize, classify: bool) {
+    let group_title = node
+        .head
+        .and_then(|h| heading(blocks, h))
+        .map(|h| h.1.to_string());
     for child in children(blocks, node) {
         let r = node_role(blocks, &child);
         let is_group = depth < 16
@@ -242,16 +281,18 @@ fn group(blocks: &[Block], node: &Node, out: &mut Vec<Section>, depth: usize) {
                     .iter()
                     .any(|g| matches!(node_role(blocks, g), Role::Topic | Role::Incident)));
         if is_group {
-            group(blocks, &child, out, depth + 1);
+            group(blocks, &child, out, depth + 1, classify);
             continue;
         }
-        let mut s = section(blocks, &child, group_title.as_deref());
+        let mut s = section(blocks, &child, group_title.as_deref(), classify);
         s.incident = s.incident
             || r == Role::Incident
             || has_markers(blocks, &child)
-            || group_title
-                .as_deref()
-                .is_some_and(|g| g.to_lowercase().split_whitespace().any(|w| w == "incidents"));
+            || group_title.as_deref().is_some_and(|g| {
+                g.to_lowercase()
+                    .split_whitespace()
+                    .any(|w| w == "incidents")
+            });
         if r == Role::SeverityDefinition {
             s.incident = false;
         }
@@ -260,7 +301,7 @@ fn group(blocks: &[Block], node: &Node, out: &mut Vec<Section>, depth: usize) {
 }
 
 /// Mutable state while reading one section's blocks.
-struct Reader<'a> {
+struct Reader {
     section: Section,
     symptoms_mode: bool,
     scenario: Option<String>,
@@ -268,10 +309,10 @@ struct Reader<'a> {
     /// Title from a numbered sub-heading, for code blocks below it.
     heading_title: Option<String>,
     default_kind: PhaseKind,
-    _blocks: &'a [Block],
+    classify: bool,
 }
 
-fn section(blocks: &[Block], node: &Node, group: Option<&str>) -> Section {
+fn section(blocks: &[Block], node: &Node, group: Option<&str>, classify: bool) -> Section {
     let (title, line) = node
         .head
         .and_then(|h| heading(blocks, h))
@@ -296,13 +337,15 @@ fn section(blocks: &[Block], node: &Node, group: Option<&str>) -> Section {
         window: None,
         heading_title: None,
         default_kind,
-        _blocks: blocks,
+        classify,
     };
     let start = node.head.map_or(0, |h| h + 1);
     for block in &blocks[start..node.end] {
         r.block(block);
     }
-    r.section.phases.retain(|p| !p.steps.is_empty() || !p.options.is_empty() || p.kind != PhaseKind::Other);
+    r.section
+        .phases
+        .retain(|p| !p.steps.is_empty() || !p.options.is_empty() || p.kind != PhaseKind::Other);
     r.section
 }
 
@@ -331,7 +374,9 @@ pub fn time_window(text: &str) -> Option<String> {
     let inner = text[open + 1..close].trim();
     let lower = inner.to_lowercase();
     let has_digit = inner.chars().any(|c| c.is_ascii_digit());
-    let has_unit = ["min", "hour", "sec", "day"].iter().any(|u| lower.contains(u))
+    let has_unit = ["min", "hour", "sec", "day"]
+        .iter()
+        .any(|u| lower.contains(u))
         || lower.ends_with('m')
         || lower.ends_with('h');
     (has_digit && has_unit).then(|| inner.to_string())
@@ -350,14 +395,17 @@ fn strip_marks(s: &str) -> String {
     s.replace("**", "").replace('`', "").trim().to_string()
 }
 
-impl Reader<'_> {
+impl Reader {
     fn phase(&mut self) -> &mut Phase {
         if self.section.phases.is_empty() {
             let kind = self.default_kind;
             let title = self.section.title.clone();
             self.new_phase(kind, title, self.section.line);
         }
-        self.section.phases.last_mut().expect("a phase was just ensured")
+        self.section
+            .phases
+            .last_mut()
+            .expect("a phase was just ensured")
     }
 
     fn new_phase(&mut self, kind: PhaseKind, title: String, line: usize) {
@@ -407,9 +455,14 @@ impl Reader<'_> {
             } => {
                 let context = context
                     .as_deref()
-                    .map(|c| strip_marks(c.split(" - ").next().unwrap_or(c)).trim_end_matches(':').to_string())
+                    .map(|c| {
+                        strip_marks(c.split(" - ").next().unwrap_or(c))
+                            .trim_end_matches(':')
+                            .to_string()
+                    })
                     .or_else(|| self.heading_title.clone());
-                let mut steps = steps_of_block(lang, body, *line, context.as_deref());
+                let mut steps =
+                    steps_of_block(lang, body, *line, context.as_deref(), self.classify);
                 if steps.is_empty() {
                     return;
                 }
@@ -438,13 +491,13 @@ impl Reader<'_> {
                         }
                     }
                 }
-                "severity" | "priority" | "level" => {
-                    if self.section.severity.is_none() {
-                        self.section.severity = parse_severity(&rest);
-                    }
+                "severity" | "priority" | "level" if self.section.severity.is_none() => {
+                    self.section.severity = parse_severity(&rest);
                 }
                 "slo" => self.section.slo = Some(strip_marks(&rest)),
-                "trigger" | "threshold" | "condition" => self.section.trigger = Some(strip_marks(&rest)),
+                "trigger" | "threshold" | "condition" => {
+                    self.section.trigger = Some(strip_marks(&rest))
+                }
                 _ if key.starts_with("symptom") => {
                     self.symptoms_mode = true;
                     if !rest.is_empty() {
@@ -454,8 +507,14 @@ impl Reader<'_> {
                 _ if rest.is_empty() && n == 0 && text.lines().count() == 1 => {
                     self.symptoms_mode = false;
                     let window = time_window(&label);
-                    match phase_kind(&label).filter(|_| !key.starts_with("step") && !key.starts_with("scenario")) {
-                        Some(kind) if self.section.phases.last().is_none_or(|p| p.kind != kind || p.steps.is_empty() || key.len() < 16) => {
+                    match phase_kind(&label)
+                        .filter(|_| !key.starts_with("step") && !key.starts_with("scenario"))
+                    {
+                        Some(kind)
+                            if self.section.phases.last().is_none_or(|p| {
+                                p.kind != kind || p.steps.is_empty() || key.len() < 16
+                            }) =>
+                        {
                             self.new_phase(kind, label.clone(), line);
                             self.window = window;
                         }

@@ -4,7 +4,7 @@
 //! comment group above it. Risk classification is delegated to `classify`.
 
 use crate::classify::{classify, plausible_command_name};
-use crate::model::Step;
+use crate::model::{Risk, RiskClass, Step};
 use crate::placeholders::placeholders;
 
 /// A command cut out of a block, before classification.
@@ -59,6 +59,7 @@ pub fn steps_of_block(
     body: &str,
     first_line: usize,
     context: Option<&str>,
+    classify_steps: bool,
 ) -> Vec<Step> {
     let commands = split_commands(body);
     let Some(language) = shell_language(lang, &commands) else {
@@ -67,7 +68,11 @@ pub fn steps_of_block(
     commands
         .into_iter()
         .map(|c| {
-            let risk = classify(&c.text);
+            let risk = if classify_steps {
+                classify(&c.text)
+            } else {
+                Risk::new(RiskClass::Unknown, "not classified")
+            };
             Step {
                 title: c.title.or_else(|| context.map(str::to_string)),
                 placeholders: placeholders(&c.text),
@@ -263,9 +268,7 @@ impl Scanner {
         self.end_word(&mut word, &mut command_position);
         self.continued = !self.single
             && !self.double
-            && (trailing_backslash
-                || (last_sig == b'|')
-                || line.trim_end().ends_with("&&"));
+            && (trailing_backslash || (last_sig == b'|') || line.trim_end().ends_with("&&"));
         self.in_heredoc = !self.heredocs.is_empty();
     }
 
@@ -341,12 +344,21 @@ mod tests {
     #[test]
     fn heredocs_and_continuations_stay_in_one_command() {
         let t = texts("cat > f << EOF\na: 1\nEOF\necho a \\\n  b\nps aux |\n  grep x\n");
-        assert_eq!(t, vec!["cat > f << EOF\na: 1\nEOF", "echo a \\\n  b", "ps aux |\n  grep x"]);
+        assert_eq!(
+            t,
+            vec![
+                "cat > f << EOF\na: 1\nEOF",
+                "echo a \\\n  b",
+                "ps aux |\n  grep x"
+            ]
+        );
     }
 
     #[test]
     fn compound_commands_span_lines() {
-        let t = texts("for f in *.json; do\n  jq . $f\ndone\nif true; then\n echo\nfi\nx || {\n echo\n}\n");
+        let t = texts(
+            "for f in *.json; do\n  jq . $f\ndone\nif true; then\n echo\nfi\nx || {\n echo\n}\n",
+        );
         assert_eq!(t.len(), 3);
     }
 

@@ -6,12 +6,18 @@ mod common;
 use std::path::Path;
 
 fn files(dir: &Path, ext: &[&str], out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
             files(&p, ext, out);
-        } else if p.extension().and_then(|x| x.to_str()).is_some_and(|x| ext.contains(&x)) {
+        } else if p
+            .extension()
+            .and_then(|x| x.to_str())
+            .is_some_and(|x| ext.contains(&x))
+        {
             out.push(p);
         }
     }
@@ -19,9 +25,15 @@ fn files(dir: &Path, ext: &[&str], out: &mut Vec<std::path::PathBuf>) {
 
 #[test]
 fn every_corpus_runbook_parses_into_some_structure() {
-    let Some(shared) = common::shared_dir() else { return };
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
     let mut paths = Vec::new();
-    files(&shared.join("corpus/runbooks"), &["md", "markdown", "txt"], &mut paths);
+    files(
+        &shared.join("corpus/runbooks"),
+        &["md", "markdown", "txt"],
+        &mut paths,
+    );
     assert!(!paths.is_empty());
     let (mut sections, mut steps, mut empty) = (0, 0, Vec::new());
     for p in &paths {
@@ -36,13 +48,18 @@ fn every_corpus_runbook_parses_into_some_structure() {
             empty.push(p.display().to_string());
         }
     }
-    println!("corpus: {} files, {sections} sections, {steps} steps", paths.len());
+    println!(
+        "corpus: {} files, {sections} sections, {steps} steps",
+        paths.len()
+    );
     assert!(empty.is_empty(), "no structure from: {empty:?}");
 }
 
 #[test]
 fn every_corpus_rule_file_yields_alert_names() {
-    let Some(shared) = common::shared_dir() else { return };
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
     let mut paths = Vec::new();
     files(&shared.join("corpus/rules"), &["yaml", "yml"], &mut paths);
     let mut total = 0;

@@ -98,7 +98,10 @@ fn walk_command(cmd: &Command, out: &mut Vec<Item>) {
                 for redirect in &r.0 {
                     redirect_into(redirect, &mut s);
                 }
-                if !s.redirects.is_empty() || !s.stdin_docs.is_empty() || !s.substitutions.is_empty() {
+                if !s.redirects.is_empty()
+                    || !s.stdin_docs.is_empty()
+                    || !s.substitutions.is_empty()
+                {
                     out.push(Item::Simple(s));
                 }
             }
@@ -158,8 +161,13 @@ fn walk_compound(c: &CompoundCommand, out: &mut Vec<Item>) {
 fn looks_like_words(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
     words.len() >= 2
-        && words[0].chars().all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c))
-        && words[0].chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && words[0]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c))
+        && words[0]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
         && words[1..]
             .iter()
             .any(|w| w.starts_with('-') || w.contains('/') || w.chars().all(char::is_alphabetic))
@@ -178,7 +186,10 @@ fn simple(s: &SimpleCommand) -> Simple {
     for (in_prefix, item) in suffix {
         item_into(in_prefix, item, &mut out, &mut words);
     }
-    if s.word_or_name.as_ref().is_some_and(|w| w.value.trim_start().starts_with('$')) {
+    if s.word_or_name
+        .as_ref()
+        .is_some_and(|w| w.value.trim_start().starts_with('$'))
+    {
         out.dynamic_name = true;
     }
     for raw in words {

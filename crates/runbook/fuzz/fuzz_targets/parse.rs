@@ -1,0 +1,6 @@
+//! Fuzz target: the Markdown parser must accept any bytes.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = sevwatch_runbook::parse(&String::from_utf8_lossy(data));
+});
