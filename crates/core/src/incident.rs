@@ -10,7 +10,10 @@ use crate::event::{Event, EventKind};
 use crate::{IncidentId, Severity, Status, Timestamp};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Incident {
+    /// `INC-<n>`
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "INC-42"))]
     pub id: IncidentId,
     pub title: String,
     pub severity: Severity,
@@ -20,13 +23,19 @@ pub struct Incident {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     pub declared_by: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub triggered_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub acknowledged_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub resolved_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub closed_at: Option<Timestamp>,
     /// The last moment stakeholders were told something (declaration, status or severity
     /// change, resolution, reopen): the communication cadence counts from here.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub last_update_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub updated_at: Timestamp,
     /// Role name -> who holds it.
     pub roles: BTreeMap<String, String>,

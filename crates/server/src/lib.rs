@@ -1,1 +1,69 @@
-//! wip
+//! Sevwatch's HTTP edge: the JSON API under `/api/v1`, health checks, the OpenAPI document and
+//! the live event stream. Handlers are thin: they authenticate, parse, hand a command to the
+//! store (which runs the core's rules inside its transaction) and render the result.
+//!
+//! [`app`] builds the router from an [`AppState`] so tests can drive it without a socket;
+//! [`serve`] runs it on a listener until shutdown.
+
+mod auth;
+pub mod bootstrap;
+mod error;
+mod json;
+mod openapi;
+mod routes;
+mod views;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use sevwatch_core::Config;
+use sevwatch_store::Store;
+use tokio::net::TcpListener;
+
+pub use error::{ApiError, Problem};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+}
+
+/// The whole HTTP surface.
+pub fn app(state: AppState) -> Router {
+    let limit = state.config.server.max_body_bytes;
+    Router::new()
+        .merge(routes::health::router())
+        .merge(routes::incidents::router())
+        .merge(routes::tokens::router())
+        .merge(routes::stream::router())
+        .merge(openapi::router())
+        .fallback(routes::health::not_found)
+        .method_not_allowed_fallback(routes::health::method_not_allowed)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(routes::health::panic_response))
+        .with_state(state)
+}
+
+/// Serve until ctrl-c or SIGTERM, then finish in-flight requests.
+pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,39 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations and served at
+//! `/api/v1/openapi.json`.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{health, incidents, stream, tokens};
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Sevwatch API", description = "Incident response: incidents, timelines, integrity. Authenticate with `Authorization: Bearer <token>`."),
+    paths(
+        health::healthz, health::readyz,
+        incidents::declare, incidents::list, incidents::show, incidents::ack, incidents::assign, incidents::status,
+        incidents::severity, incidents::note, incidents::check, incidents::uncheck, incidents::resolve, incidents::close,
+        incidents::reopen, incidents::timeline, incidents::verify, incidents::verify_all,
+        tokens::create, tokens::list, tokens::revoke,
+        stream::stream,
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+}

@@ -1,0 +1,6 @@
+//! One module per group of routes, each exposing `router() -> Router<AppState>`.
+
+pub mod health;
+pub mod incidents;
+pub mod stream;
+pub mod tokens;

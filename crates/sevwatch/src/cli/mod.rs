@@ -1,0 +1,141 @@
+//! Command-line flags (clap derive) and dispatch to one module per subcommand group.
+
+mod client;
+mod config;
+mod incident;
+mod output;
+mod serve;
+mod token;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub const DEFAULT_DATA_DIR: &str = "./sevwatch-data";
+
+#[derive(Parser)]
+#[command(name = "sevwatch", version, about = "Incident response in one binary: severity policy, lifecycle, timeline, alerts, paging, runbooks.")]
+pub struct Cli {
+    /// Server URL for client commands.
+    #[arg(long, global = true, env = "SEVWATCH_URL", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// API token (default: the admin token in the data directory).
+    #[arg(long, global = true, env = "SEVWATCH_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Run the server (embedded SQLite by default).
+    Serve(serve::ServeArgs),
+    /// Declare an incident.
+    Declare(incident::DeclareArgs),
+    /// List incidents, newest first.
+    List(incident::ListArgs),
+    /// Show one incident: state, roles, SLA clocks, checklist, last events.
+    Show { id: String },
+    /// Acknowledge an incident.
+    Ack { id: String },
+    /// Assign a role (commander, tech-lead, comms-lead, scribe or custom).
+    Assign {
+        id: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// Post a status update: investigating, identified or monitoring.
+    Status {
+        id: String,
+        status: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Change the severity.
+    Severity {
+        id: String,
+        severity: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Add a note to the timeline.
+    Note { id: String, text: String },
+    /// Check a checklist item (`<phase>.<id>`), or uncheck it with --undo.
+    Check {
+        id: String,
+        item: String,
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Resolve an incident.
+    Resolve {
+        id: String,
+        #[arg(long)]
+        root_cause: Option<String>,
+        /// Resolve although resolution checklist items are unchecked (recorded).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Close a resolved incident.
+    Close { id: String },
+    /// Reopen a resolved or closed incident.
+    Reopen {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Print an incident's timeline.
+    Timeline { id: String },
+    /// Verify the hash chains (of one incident, or of all).
+    Verify { id: Option<String> },
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(token::TokenCmd),
+    /// Check or print configuration files.
+    #[command(subcommand)]
+    Config(config::ConfigCmd),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the tokio runtime starts");
+    let json = cli.json;
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            if json {
+                eprintln!("{}", serde_json::json!({ "error": format!("{e:#}") }));
+            } else {
+                eprintln!("error: {e:#}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Cmd::Serve(args) => serve::run(args).await.map(|_| ExitCode::SUCCESS),
+        Cmd::Config(cmd) => config::run(cmd, cli.json),
+        Cmd::Token(cmd) => {
+            let c = client::Client::new(&cli.server, cli.token.as_deref())?;
+            token::run(&c, cmd, cli.json).await
+        }
+        other => {
+            let c = client::Client::new(&cli.server, cli.token.as_deref())?;
+            incident::run(&c, other, cli.json).await
+        }
+    }
+}
+
+/// Where the local admin token lives when no token is given.
+pub fn default_token_path() -> PathBuf {
+    let dir = std::env::var("SEVWATCH_DATA_DIR").unwrap_or_else(|_| DEFAULT_DATA_DIR.to_string());
+    PathBuf::from(dir).join(sevwatch_server::bootstrap::ADMIN_TOKEN_FILE)
+}
