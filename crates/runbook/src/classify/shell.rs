@@ -159,6 +159,7 @@ fn walk_compound(c: &CompoundCommand, out: &mut Vec<Item>) {
 
 /// Arithmetic never contains command names with dashed options or paths.
 fn looks_like_words(text: &str) -> bool {
+    let text = text.trim_start_matches(|c: char| c == '(' || c.is_whitespace());
     let words: Vec<&str> = text.split_whitespace().collect();
     words.len() >= 2
         && words[0]
