@@ -119,3 +119,10 @@ fn oversized_and_deeply_nested_inputs_are_refused_not_crashed() {
     let medium = "( ".repeat(100) + "rm -rf /x" + &" )".repeat(100);
     assert!(matches!(classify(&medium).class, D | U));
 }
+
+#[test]
+fn inputs_that_crash_brush_parser_become_unknown() {
+    // brush-parser 0.4 panics in its tokenizer on this; the panic is caught.
+    let r = classify("\"$(<<EOF\n)\nEOF\n");
+    assert_eq!(r.class, U, "{}", r.reason);
+}

@@ -47,11 +47,16 @@ pub fn options() -> ParserOptions {
     ParserOptions::default()
 }
 
-/// Parses a whole shell text with brush.
+/// Parses a whole shell text with brush. brush-parser 0.4 can panic on some malformed input
+/// (an `unwrap` in its tokenizer, found by proptest on `"$(<<EOF\n)\nEOF`), so the call is
+/// fenced with `catch_unwind` and a panic counts as a parse failure.
 pub fn parse(text: &str) -> Result<Program, String> {
-    let opts = options();
-    let mut parser = brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &opts);
-    parser.parse_program().map_err(|e| e.to_string())
+    std::panic::catch_unwind(|| {
+        let opts = options();
+        let mut parser = brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &opts);
+        parser.parse_program().map_err(|e| e.to_string())
+    })
+    .unwrap_or_else(|_| Err("shell parser panicked".to_string()))
 }
 
 /// Flattens a parsed program.
@@ -258,7 +263,10 @@ fn redirect_into(r: &IoRedirect, out: &mut Simple) {
         }
         IoRedirect::HereDocument(_, doc) => {
             if doc.requires_expansion {
-                if let Ok(pieces) = word::parse_heredoc(&doc.doc.value, &options()) {
+                let body = &doc.doc.value;
+                let parsed =
+                    std::panic::catch_unwind(|| word::parse_heredoc(body, &options()).ok());
+                if let Ok(Some(pieces)) = parsed {
                     collect_substitutions(&pieces, &mut out.substitutions);
                 }
             }
@@ -283,14 +291,15 @@ fn redirect_into(r: &IoRedirect, out: &mut Simple) {
 /// substitutions it contains. Falls back to naive quote stripping when the word does not
 /// parse.
 pub fn unquote_into(raw: &str, subs: &mut Vec<String>) -> String {
-    match word::parse(raw, &options()) {
-        Ok(pieces) => {
+    let parsed = std::panic::catch_unwind(|| word::parse(raw, &options()).ok()).unwrap_or(None);
+    match parsed {
+        Some(pieces) => {
             collect_substitutions(&pieces, subs);
             let mut s = String::new();
             render(raw, &pieces, &mut s);
             s
         }
-        Err(_) => raw.replace(['"', '\''], ""),
+        None => raw.replace(['"', '\''], ""),
     }
 }
 
