@@ -34,6 +34,10 @@ fn required(field: &str, value: &str, max: usize) -> Result<String, DomainError>
     if v.is_empty() {
         return Err(DomainError::invalid(field, "must not be empty"));
     }
+    if v.contains('\0') {
+        // PostgreSQL cannot store NUL in text, and no responder means to type one.
+        return Err(DomainError::invalid(field, "must not contain NUL characters"));
+    }
     if v.chars().count() > max {
         return Err(DomainError::invalid(field, format!("is longer than {max} characters")));
     }

@@ -111,6 +111,9 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): Ap
     severities.sort();
     severities.dedup();
     let service = q.service.filter(|s| !s.trim().is_empty());
+    if service.as_deref().is_some_and(|s| s.contains('\0')) {
+        return Err(ApiError::invalid("service", "must not contain NUL characters"));
+    }
     let filter = ListFilter { statuses, severities, service, before, limit };
     let found = state.store.list_incidents(&filter).await?;
     let now = Timestamp::now();

@@ -1,0 +1,105 @@
+//! `spawn_app`: a real server on an ephemeral port over a fresh database, and a small client.
+
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use sevwatch_core::{AccessRole, Config, Timestamp};
+use sevwatch_server::AppState;
+use sevwatch_store::{Backend, Store};
+use sevwatch_testkit::TempDir;
+
+pub struct TestApp {
+    pub base: String,
+    pub admin: String,
+    pub http: reqwest::Client,
+    _dir: Option<TempDir>,
+}
+
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Start the app on 127.0.0.1:0; `None` when the backend is unavailable (and allowed to be).
+pub async fn spawn_app(db: Db) -> Option<TestApp> {
+    spawn_app_with(db, Config::default()).await
+}
+
+pub async fn spawn_app_with(db: Db, config: Config) -> Option<TestApp> {
+    let (backend, dir) = match db {
+        Db::Sqlite => {
+            let dir = sevwatch_testkit::temp_dir();
+            (Backend::Sqlite { path: dir.path().join("sevwatch.db") }, Some(dir))
+        }
+        Db::Postgres => (Backend::Postgres { url: sevwatch_testkit::postgres_url().await? }, None),
+    };
+    let store = Store::open(&backend, config.policy.clone()).await.expect("store opens");
+    let (admin, _) = store.create_token("admin", AccessRole::Admin, Timestamp::now()).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState { store, config: Arc::new(config) };
+    tokio::spawn(async move { axum::serve(listener, sevwatch_server::app(state)).await });
+    Some(TestApp { base, admin, http: reqwest::Client::new(), _dir: dir })
+}
+
+impl TestApp {
+    /// Send `body` (if any) with `token` and return the status and the parsed JSON answer.
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("the server answers");
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(&self.admin), Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(&self.admin), None).await
+    }
+
+    pub async fn token(&self, role: &str, name: &str) -> String {
+        let (s, v) = self.post("/api/v1/tokens", serde_json::json!({ "role": role, "name": name })).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        v["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn declare(&self, title: &str, severity: &str) -> String {
+        let (s, v) = self.post("/api/v1/incidents", serde_json::json!({ "title": title, "severity": severity, "service": "api" })).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        v["id"].as_str().unwrap().to_string()
+    }
+}
+
+/// Assert a problem+json answer with this status (and field, when given).
+pub fn assert_problem(got: &(StatusCode, Value), status: u16, field: Option<&str>) {
+    assert_eq!(got.0.as_u16(), status, "{}", got.1);
+    assert_eq!(got.1["status"].as_u64(), Some(status as u64), "{}", got.1);
+    assert!(got.1["detail"].as_str().is_some_and(|d| !d.is_empty()), "{}", got.1);
+    if let Some(f) = field {
+        assert_eq!(got.1["field"].as_str(), Some(f), "{}", got.1);
+    }
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await { super::$name(app).await } } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Db::Postgres).await { super::$name(app).await } } )*
+        }
+    };
+}
+pub(crate) use on_both_backends;

@@ -1,0 +1,6 @@
+//! The HTTP API end to end: a real server on an ephemeral port, driven as a client would.
+
+mod helpers;
+mod incidents;
+mod robustness;
+mod stream;

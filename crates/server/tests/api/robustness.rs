@@ -1,0 +1,111 @@
+//! Bad input gets a precise 4xx problem document, never a 500, and never loses stored data.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sevwatch_core::Config;
+
+use crate::helpers::{assert_problem, on_both_backends, spawn_app_with, Db, TestApp};
+
+on_both_backends!(malformed_requests_get_precise_client_errors, random_bodies_never_cause_a_server_error);
+
+async fn raw(app: &TestApp, method: Method, path: &str, content_type: Option<&str>, body: Vec<u8>) -> (StatusCode, Value) {
+    let mut req = app.http.request(method, format!("{}{path}", app.base)).bearer_auth(&app.admin).body(body);
+    if let Some(ct) = content_type {
+        req = req.header("content-type", ct);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
+    let text = resp.text().await.unwrap();
+    if !status.is_success() {
+        assert_eq!(ct.as_deref(), Some("application/problem+json"), "{status} {text}");
+    }
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+async fn malformed_requests_get_precise_client_errors(app: TestApp) {
+    let json_ct = Some("application/json");
+    let p = "/api/v1/incidents";
+    assert_problem(&raw(&app, Method::POST, p, json_ct, b"{\"title\": ".to_vec()).await, 400, None);
+    assert_problem(&raw(&app, Method::POST, p, Some("text/plain"), b"{}".to_vec()).await, 415, None);
+    assert_problem(&raw(&app, Method::POST, p, json_ct, br#"{"severity":"P1"}"#.to_vec()).await, 422, None);
+    assert_problem(&raw(&app, Method::POST, p, json_ct, br#"{"title":"x","severity":7}"#.to_vec()).await, 422, Some("severity"));
+    assert_problem(&raw(&app, Method::POST, p, json_ct, br#"{"title":"x","severity":"P1","colour":"red"}"#.to_vec()).await, 422, None);
+    assert_problem(&raw(&app, Method::POST, p, json_ct, br#"{"title":"x","severity":"P9"}"#.to_vec()).await, 422, Some("severity"));
+    assert_problem(&raw(&app, Method::POST, p, json_ct, br#"{"title":"","severity":"P1"}"#.to_vec()).await, 422, Some("title"));
+    let long = "x".repeat(201);
+    assert_problem(&app.post(p, json!({ "title": long, "severity": "P1" })).await, 422, Some("title"));
+    assert_problem(&raw(&app, Method::POST, p, json_ct, vec![0xff, 0xfe, 0x00]).await, 400, None);
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let got = raw(&app, Method::POST, p, json_ct, deep.into_bytes()).await;
+    assert!(got.0.is_client_error(), "{got:?}");
+    assert_problem(&raw(&app, Method::POST, p, json_ct, vec![b' '; 2 * 1024 * 1024]).await, 413, None);
+    assert_problem(&app.get("/api/v1/nothing-here").await, 404, None);
+    assert_problem(&raw(&app, Method::DELETE, p, None, vec![]).await, 405, None);
+    // Odd Unicode is stored and returned exactly.
+    let nul = app.post(p, json!({ "title": "a\u{0000}b", "severity": "P2" })).await;
+    assert_problem(&nul, 422, Some("title"));
+    let title = "💥 ＡＰＩ \u{202e}reversed\u{200b} 𝕏 \u{fffd} e\u{301}";
+    let (s, v) = app.post(p, json!({ "title": title, "severity": "P2" })).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(app.get(&format!("{p}/{id}")).await.1["title"], title);
+    // Nothing stored was lost along the way.
+    let (_, list) = app.get(p).await;
+    assert_eq!(list["incidents"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get("/api/v1/verify").await.1["ok"], true);
+}
+
+/// A small deterministic generator: tests must not depend on luck.
+struct XorShift(u64);
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn random_body(rng: &mut XorShift) -> Vec<u8> {
+    let fragments: [&[u8]; 16] = [
+        b"{", b"}", b"[", b"]", b"\"title\":", b"\"severity\":", b"\"P1\"", b"\"force\":true", b"null", b"1e999", b"-0", b",", b"\"\\ud800\"",
+        b"\"status\":\"identified\"", b"\"item\":\"resolution.fix-verified\"", b"\xff",
+    ];
+    let n = (rng.next() % 12) as usize;
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.extend_from_slice(fragments[(rng.next() % fragments.len() as u64) as usize]);
+    }
+    out
+}
+
+async fn random_bodies_never_cause_a_server_error(app: TestApp) {
+    let id = app.declare("target", "P1").await;
+    let paths: Vec<String> = ["", "/ack", "/assign", "/status", "/severity", "/notes", "/check", "/uncheck", "/resolve", "/close", "/reopen"]
+        .iter()
+        .map(|s| if s.is_empty() { "/api/v1/incidents".to_string() } else { format!("/api/v1/incidents/{id}{s}") })
+        .chain(["/api/v1/tokens".to_string()])
+        .collect();
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let mut sent = 0;
+    for round in 0..40 {
+        for p in &paths {
+            let body = random_body(&mut rng);
+            let (s, v) = raw(&app, Method::POST, p, Some("application/json"), body).await;
+            assert!(s.as_u16() < 500, "round {round} {p}: {s} {v}");
+            sent += 1;
+        }
+    }
+    assert!(sent >= 480);
+    assert_eq!(app.get(&format!("/api/v1/incidents/{id}/verify")).await.1["ok"], true);
+}
+
+#[tokio::test]
+async fn the_body_limit_comes_from_configuration() {
+    let cfg = Config::from_toml_str("[server]\nmax_body_bytes = 2048\n").unwrap();
+    let app = spawn_app_with(Db::Sqlite, cfg).await.unwrap();
+    let summary = "s".repeat(3000);
+    assert_problem(&app.post("/api/v1/incidents", json!({ "title": "x", "severity": "P1", "summary": summary })).await, 413, None);
+    assert_eq!(app.post("/api/v1/incidents", json!({ "title": "x", "severity": "P1" })).await.0, StatusCode::CREATED);
+}
