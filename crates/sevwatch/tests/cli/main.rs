@@ -1,0 +1,6 @@
+//! The `sevwatch` binary as a user runs it: a real `serve` process on an ephemeral port, and
+//! CLI commands against it.
+
+mod crash;
+mod helpers;
+mod walkthrough;
