@@ -56,7 +56,7 @@ impl FromRequestParts<AppState> for Caller {
         let Some(token) = token_from(parts) else {
             return Err(ApiError::unauthorized("missing token: send Authorization: Bearer <token>"));
         };
-        match state.store.authenticate(&token).await? {
+        match state.tokens.authenticate(&state.store, &token).await? {
             Some(t) => Ok(Caller { name: t.name, role: t.role }),
             None => Err(ApiError::unauthorized("unknown or revoked token")),
         }

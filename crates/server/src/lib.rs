@@ -11,6 +11,7 @@ mod error;
 mod json;
 mod openapi;
 mod routes;
+mod token_cache;
 mod views;
 
 use std::sync::Arc;
@@ -27,6 +28,13 @@ pub use error::{ApiError, Problem};
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    tokens: Arc<token_cache::TokenCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> Self {
+        AppState { store, config: Arc::new(config), tokens: Arc::default() }
+    }
 }
 
 /// The whole HTTP surface.

@@ -67,6 +67,7 @@ pub async fn revoke(State(state): State<AppState>, caller: Caller, Path(id): Pat
     caller.require(Action::Administer)?;
     let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("no token {id:?}")))?;
     if state.store.revoke_token(id, Timestamp::now()).await? {
+        state.tokens.clear();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("no live token {id}")))

@@ -1,7 +1,5 @@
 //! `spawn_app`: a real server on an ephemeral port over a fresh database, and a small client.
 
-use std::sync::Arc;
-
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sevwatch_core::{AccessRole, Config, Timestamp};
@@ -38,7 +36,7 @@ pub async fn spawn_app_with(db: Db, config: Config) -> Option<TestApp> {
     let (admin, _) = store.create_token("admin", AccessRole::Admin, Timestamp::now()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState { store, config: Arc::new(config) };
+    let state = AppState::new(store, config);
     tokio::spawn(async move { axum::serve(listener, sevwatch_server::app(state)).await });
     Some(TestApp { base, admin, http: reqwest::Client::new(), _dir: dir })
 }

@@ -56,6 +56,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     eprintln!("sevwatch listening on http://{addr} ({} database; admin token in {})", store.backend_name(), token_path.display());
-    let state = AppState { store, config: std::sync::Arc::new(config) };
+    let state = AppState::new(store, config);
     sevwatch_server::serve(listener, state).await.context("server error")
 }
