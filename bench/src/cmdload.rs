@@ -41,7 +41,13 @@ async fn worker(http: reqwest::Client, base: String, token: String, until: Insta
     while Instant::now() < until {
         n += 1;
         let t = Instant::now();
-        let v = post(&http, &format!("{base}/api/v1/incidents"), &token, json!({ "title": format!("bench {n}"), "severity": "P2", "service": "bench" })).await?;
+        let v = post(
+            &http,
+            &format!("{base}/api/v1/incidents"),
+            &token,
+            json!({ "title": format!("bench {n}"), "severity": "P2", "service": "bench" }),
+        )
+        .await?;
         timed(t);
         let id = v["id"].as_str().context("declare returns an id")?.to_string();
         for (path, body) in [

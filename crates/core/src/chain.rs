@@ -109,7 +109,11 @@ pub fn verify_chain(incident: i64, records: &[ChainRecord], head: Option<(i64, &
     let mut expected_prev = GENESIS.to_string();
     for r in records {
         if r.seq > expected_seq {
-            let range = if r.seq - 1 == expected_seq { format!("{expected_seq}") } else { format!("{expected_seq}-{}", r.seq - 1) };
+            let range = if r.seq - 1 == expected_seq {
+                format!("{expected_seq}")
+            } else {
+                format!("{expected_seq}-{}", r.seq - 1)
+            };
             push(expected_seq, ChainProblemKind::Missing, format!("event(s) {range} are missing: deleted"));
         }
         let recomputed = r.data.as_ref().map(|d| event_hash(incident, r.seq, r.at_ms, &r.actor, d, &r.prev_hash));
@@ -123,12 +127,24 @@ pub fn verify_chain(incident: i64, records: &[ChainRecord], head: Option<(i64, &
                     .find(|s| event_hash(incident, *s, r.at_ms, &r.actor, d, &r.prev_hash) == r.hash)
             });
             match moved_from {
-                Some(orig) => push(r.seq, ChainProblemKind::Reordered, format!("event {} was written as event {orig}: reordered", r.seq)),
-                None if r.data.is_none() => push(r.seq, ChainProblemKind::Edited, format!("event {} holds unreadable data: edited", r.seq)),
-                None => push(r.seq, ChainProblemKind::Edited, format!("event {} does not match its hash: edited", r.seq)),
+                Some(orig) => push(
+                    r.seq,
+                    ChainProblemKind::Reordered,
+                    format!("event {} was written as event {orig}: reordered", r.seq),
+                ),
+                None if r.data.is_none() => {
+                    push(r.seq, ChainProblemKind::Edited, format!("event {} holds unreadable data: edited", r.seq))
+                }
+                None => {
+                    push(r.seq, ChainProblemKind::Edited, format!("event {} does not match its hash: edited", r.seq))
+                }
             }
         } else if r.prev_hash != expected_prev && r.seq == expected_seq {
-            push(r.seq, ChainProblemKind::BrokenLink, format!("event {} does not follow event {}: the chain is broken", r.seq, r.seq - 1));
+            push(
+                r.seq,
+                ChainProblemKind::BrokenLink,
+                format!("event {} does not follow event {}: the chain is broken", r.seq, r.seq - 1),
+            );
         }
         expected_seq = r.seq + 1;
         expected_prev = r.hash.clone();
@@ -136,9 +152,19 @@ pub fn verify_chain(incident: i64, records: &[ChainRecord], head: Option<(i64, &
     if let Some((head_seq, head_hash)) = head {
         let last = records.last().map(|r| r.seq).unwrap_or(0);
         if last < head_seq {
-            push(last + 1, ChainProblemKind::Missing, format!("events {}-{head_seq} are missing: deleted from the end", last + 1));
+            push(
+                last + 1,
+                ChainProblemKind::Missing,
+                format!("events {}-{head_seq} are missing: deleted from the end", last + 1),
+            );
         } else if last > head_seq || expected_prev != head_hash {
-            push(last, ChainProblemKind::HeadMismatch, format!("the incident records event {head_seq} as its last, the chain ends at {last} with another hash"));
+            push(
+                last,
+                ChainProblemKind::HeadMismatch,
+                format!(
+                    "the incident records event {head_seq} as its last, the chain ends at {last} with another hash"
+                ),
+            );
         }
     }
     problems
@@ -154,7 +180,11 @@ mod tests {
         let mut prev = GENESIS.to_string();
         (1..=n)
             .map(|seq| {
-                let ev = Event { at: Timestamp::from_millisecond(1_000 * seq).unwrap(), actor: "alice".into(), kind: EventKind::NoteAdded { text: format!("note {seq}") } };
+                let ev = Event {
+                    at: Timestamp::from_millisecond(1_000 * seq).unwrap(),
+                    actor: "alice".into(),
+                    kind: EventKind::NoteAdded { text: format!("note {seq}") },
+                };
                 let sealed = seal(IncidentId(7), seq, ev, &prev);
                 prev = sealed.hash.clone();
                 ChainRecord {

@@ -42,10 +42,9 @@ impl FromStr for Phase {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let norm = s.trim().to_ascii_lowercase().replace('_', "-");
-        Phase::ALL
-            .into_iter()
-            .find(|p| p.as_str() == norm)
-            .ok_or_else(|| format!("unknown checklist phase {s:?} (expected detection, triage, resolution or post-incident)"))
+        Phase::ALL.into_iter().find(|p| p.as_str() == norm).ok_or_else(|| {
+            format!("unknown checklist phase {s:?} (expected detection, triage, resolution or post-incident)")
+        })
     }
 }
 
@@ -112,7 +111,13 @@ pub fn default_templates() -> Vec<ChecklistTemplate> {
 pub fn instantiate(templates: &[ChecklistTemplate]) -> Vec<ChecklistEntry> {
     templates
         .iter()
-        .map(|t| ChecklistEntry { key: t.key(), phase: t.phase, text: t.text.clone(), checked_at: None, checked_by: None })
+        .map(|t| ChecklistEntry {
+            key: t.key(),
+            phase: t.phase,
+            text: t.text.clone(),
+            checked_at: None,
+            checked_by: None,
+        })
         .collect()
 }
 

@@ -58,7 +58,13 @@ fn truncate_to_millis(t: Timestamp) -> Timestamp {
 }
 
 /// Validate `cmd` against `state` (`None` only for `Declare`) and return the events it causes.
-pub fn decide(policy: &Policy, state: Option<&Incident>, cmd: &Command, actor: &str, now: Timestamp) -> Result<Vec<Event>, DomainError> {
+pub fn decide(
+    policy: &Policy,
+    state: Option<&Incident>,
+    cmd: &Command,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Vec<Event>, DomainError> {
     let at = truncate_to_millis(now);
     let actor = required("actor", actor, MAX_NAME)?;
     let ev = |kind| Ok(vec![Event { at, actor: actor.clone(), kind }]);
@@ -72,7 +78,9 @@ pub fn decide(policy: &Policy, state: Option<&Incident>, cmd: &Command, actor: &
                 checklist: instantiate(&policy.checklist),
             });
         }
-        (Some(inc), Command::Declare { .. }) => return Err(DomainError::Conflict(format!("{} is already declared", inc.id))),
+        (Some(inc), Command::Declare { .. }) => {
+            return Err(DomainError::Conflict(format!("{} is already declared", inc.id)))
+        }
         (None, _) => return Err(DomainError::Conflict("the incident does not exist yet".into())),
         (Some(inc), _) => inc,
     };
@@ -122,7 +130,11 @@ pub fn decide(policy: &Policy, state: Option<&Incident>, cmd: &Command, actor: &
             if inc.severity == *severity {
                 return Err(DomainError::Conflict(format!("{} is already {severity}", inc.id)));
             }
-            ev(EventKind::SeverityChanged { from: inc.severity, to: *severity, reason: optional("reason", reason, MAX_TEXT)? })
+            ev(EventKind::SeverityChanged {
+                from: inc.severity,
+                to: *severity,
+                reason: optional("reason", reason, MAX_TEXT)?,
+            })
         }
         Command::AddNote { text } => ev(EventKind::NoteAdded { text: required("text", text, MAX_TEXT)? }),
         Command::Check { item } | Command::Uncheck { item } => {
@@ -132,7 +144,11 @@ pub fn decide(policy: &Policy, state: Option<&Incident>, cmd: &Command, actor: &
                 let phases: Vec<&str> = Phase::ALL.iter().map(|p| p.as_str()).collect();
                 return Err(DomainError::invalid(
                     "item",
-                    format!("{} has no checklist item {key:?} (items are <phase>.<id> with phase one of {})", inc.id, phases.join(", ")),
+                    format!(
+                        "{} has no checklist item {key:?} (items are <phase>.<id> with phase one of {})",
+                        inc.id,
+                        phases.join(", ")
+                    ),
                 ));
             };
             match (checking, entry.checked_at.is_some()) {

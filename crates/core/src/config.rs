@@ -171,7 +171,9 @@ impl Checker {
         let p = "server";
         self.only_keys(t, p, &["listen", "data_dir", "database_url", "max_body_bytes"]);
         if let Some(v) = self.parsed(t, p, "listen", |v| {
-            v.parse::<std::net::SocketAddr>().map(|_| v.to_string()).map_err(|_| format!("{v:?} is not an address like 127.0.0.1:8080"))
+            v.parse::<std::net::SocketAddr>()
+                .map(|_| v.to_string())
+                .map_err(|_| format!("{v:?} is not an address like 127.0.0.1:8080"))
         }) {
             s.listen = Some(v);
         }
@@ -189,7 +191,9 @@ impl Checker {
             None => {}
             Some(Value::Integer(n)) if (1024..=256 * 1024 * 1024).contains(n) => s.max_body_bytes = *n as usize,
             Some(Value::Integer(_)) => self.err(join(p, "max_body_bytes"), "must be between 1024 and 268435456"),
-            Some(other) => self.err(join(p, "max_body_bytes"), format!("expected an integer, found {}", other.type_str())),
+            Some(other) => {
+                self.err(join(p, "max_body_bytes"), format!("expected an integer, found {}", other.type_str()))
+            }
         }
     }
 
@@ -285,7 +289,9 @@ impl Checker {
         for (i, item) in items.iter().enumerate() {
             let path = format!("roles.custom[{i}]");
             match item.as_str() {
-                Some(name) if is_kebab(name) && !crate::role::BUILT_IN.contains(&name) => policy.custom_roles.push(name.to_string()),
+                Some(name) if is_kebab(name) && !crate::role::BUILT_IN.contains(&name) => {
+                    policy.custom_roles.push(name.to_string())
+                }
                 Some(name) if crate::role::BUILT_IN.contains(&name) => self.err(path, format!("{name:?} is built in")),
                 _ => self.err(path, "expected a kebab-case name like \"security-lead\""),
             }
@@ -323,7 +329,9 @@ impl Checker {
                         }
                         replacement.push(ChecklistTemplate { phase, id, text });
                     }
-                    (Some(id), Some(_)) if !is_kebab(&id) => self.err(join(&ipath, "id"), "expected a kebab-case id like \"root-cause-identified\""),
+                    (Some(id), Some(_)) if !is_kebab(&id) => {
+                        self.err(join(&ipath, "id"), "expected a kebab-case id like \"root-cause-identified\"")
+                    }
                     (Some(_), Some(_)) => self.err(join(&ipath, "text"), "must not be empty"),
                     (None, _) if !it.contains_key("id") => self.err(join(&ipath, "id"), "is required"),
                     (_, None) if !it.contains_key("text") => self.err(join(&ipath, "text"), "is required"),
@@ -379,14 +387,21 @@ pub fn default_toml() -> String {
         }
         out.push('\n');
     }
-    out.push_str("# Other scales mapped onto P0-P4 (case-insensitive). These are added to the defaults.\n[severity.aliases]\n");
+    out.push_str(
+        "# Other scales mapped onto P0-P4 (case-insensitive). These are added to the defaults.\n[severity.aliases]\n",
+    );
     let by_level: BTreeMap<&String, &Severity> = p.aliases.iter().collect();
     for (alias, sev) in by_level {
         out.push_str(&format!("{alias} = \"{sev}\"\n"));
     }
     out.push_str("\n[roles]\n# Built in: commander, tech-lead, comms-lead, scribe.\ncustom = []\n\n");
     out.push_str("# Each phase listed here replaces that phase's default items.\n[checklists]\n");
-    for (key, phase) in [("detection", Phase::Detection), ("triage", Phase::Triage), ("resolution", Phase::Resolution), ("post_incident", Phase::PostIncident)] {
+    for (key, phase) in [
+        ("detection", Phase::Detection),
+        ("triage", Phase::Triage),
+        ("resolution", Phase::Resolution),
+        ("post_incident", Phase::PostIncident),
+    ] {
         out.push_str(&format!("{key} = [\n"));
         for c in p.checklist.iter().filter(|c| c.phase == phase) {
             out.push_str(&format!("  {{ id = {:?}, text = {:?} }},\n", c.id, c.text));
@@ -422,7 +437,8 @@ mod tests {
         assert_eq!(cfg.policy.level(Severity::P1).resolution_target.to_string(), "4h");
         assert_eq!(cfg.policy.resolve_severity("URGENT"), Ok(Severity::P0));
         assert_eq!(cfg.policy.custom_roles, ["security-lead"]);
-        let res: Vec<String> = cfg.policy.checklist.iter().filter(|c| c.phase == Phase::Resolution).map(|c| c.key()).collect();
+        let res: Vec<String> =
+            cfg.policy.checklist.iter().filter(|c| c.phase == Phase::Resolution).map(|c| c.key()).collect();
         assert_eq!(res, ["resolution.rolled-back"]);
     }
 

@@ -11,14 +11,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Duration(i64);
 
-const UNITS: &[(&str, i64)] = &[
-    ("w", 7 * 86_400_000),
-    ("d", 86_400_000),
-    ("h", 3_600_000),
-    ("m", 60_000),
-    ("s", 1_000),
-    ("ms", 1),
-];
+const UNITS: &[(&str, i64)] =
+    &[("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
 
 impl Duration {
     pub const ZERO: Duration = Duration(0);
@@ -82,10 +76,7 @@ impl FromStr for Duration {
                 .find(|(u, _)| *u == unit)
                 .map(|(_, f)| *f)
                 .ok_or_else(|| err(if unit.is_empty() { "a number needs a unit" } else { "unknown unit" }))?;
-            total = n
-                .checked_mul(factor)
-                .and_then(|ms| total.checked_add(ms))
-                .ok_or_else(|| err("too long"))?;
+            total = n.checked_mul(factor).and_then(|ms| total.checked_add(ms)).ok_or_else(|| err("too long"))?;
         }
         Ok(Duration(total))
     }

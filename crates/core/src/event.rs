@@ -110,7 +110,11 @@ impl EventKind {
                     s.push_str(&format!(": {rc}"));
                 }
                 if *forced {
-                    s.push_str(&format!(" (forced with {} unchecked item(s): {})", unchecked.len(), unchecked.join(", ")));
+                    s.push_str(&format!(
+                        " (forced with {} unchecked item(s): {})",
+                        unchecked.len(),
+                        unchecked.join(", ")
+                    ));
                 }
                 s
             }

@@ -25,7 +25,9 @@ pub enum Target {
 impl Target {
     pub fn deadline(self, from: Timestamp) -> Timestamp {
         match self {
-            Target::After(d) => from.saturating_add(d.to_signed()).expect("a millisecond span never overflows a timestamp here"),
+            Target::After(d) => {
+                from.saturating_add(d.to_signed()).expect("a millisecond span never overflows a timestamp here")
+            }
             Target::NextBusinessDay => {
                 let mut date = from.to_zoned(TimeZone::UTC).date();
                 loop {
@@ -169,11 +171,51 @@ impl Default for Policy {
         let after = Target::After;
         Policy {
             levels: [
-                level("Critical", "Complete outage, data loss or an active security breach", after(m(5)), after(h(1)), Some(m(15)), "all-oncall", (true, Some(h(24)), Some(h(72)))),
-                level("High", "Major functionality impaired for many users", after(m(15)), after(h(4)), Some(m(30)), "primary+secondary", (true, Some(h(48)), Some(d(7)))),
-                level("Medium", "Partial functionality impaired for some users", after(m(30)), after(h(8)), Some(h(1)), "primary", (true, Some(d(7)), Some(d(14)))),
-                level("Low", "Minor issue with a workaround", after(h(2)), after(h(24)), Some(d(1)), "business-hours", (false, Some(d(14)), Some(d(30)))),
-                level("Informational", "No immediate impact; an improvement to make", Target::NextBusinessDay, after(d(7)), None, "none", (false, None, None)),
+                level(
+                    "Critical",
+                    "Complete outage, data loss or an active security breach",
+                    after(m(5)),
+                    after(h(1)),
+                    Some(m(15)),
+                    "all-oncall",
+                    (true, Some(h(24)), Some(h(72))),
+                ),
+                level(
+                    "High",
+                    "Major functionality impaired for many users",
+                    after(m(15)),
+                    after(h(4)),
+                    Some(m(30)),
+                    "primary+secondary",
+                    (true, Some(h(48)), Some(d(7))),
+                ),
+                level(
+                    "Medium",
+                    "Partial functionality impaired for some users",
+                    after(m(30)),
+                    after(h(8)),
+                    Some(h(1)),
+                    "primary",
+                    (true, Some(d(7)), Some(d(14))),
+                ),
+                level(
+                    "Low",
+                    "Minor issue with a workaround",
+                    after(h(2)),
+                    after(h(24)),
+                    Some(d(1)),
+                    "business-hours",
+                    (false, Some(d(14)), Some(d(30))),
+                ),
+                level(
+                    "Informational",
+                    "No immediate impact; an improvement to make",
+                    Target::NextBusinessDay,
+                    after(d(7)),
+                    None,
+                    "none",
+                    (false, None, None),
+                ),
             ],
             aliases: default_aliases(),
             custom_roles: Vec::new(),
@@ -197,7 +239,8 @@ mod tests {
         assert_eq!(resp, ["5m", "15m", "30m", "2h", "next-business-day"]);
         let res: Vec<String> = Severity::ALL.iter().map(|s| p.level(*s).resolution_target.to_string()).collect();
         assert_eq!(res, ["1h", "4h", "8h", "1d", "1w"]);
-        let cadence: Vec<Option<String>> = Severity::ALL.iter().map(|s| p.level(*s).update_every.map(|d| d.to_string())).collect();
+        let cadence: Vec<Option<String>> =
+            Severity::ALL.iter().map(|s| p.level(*s).update_every.map(|d| d.to_string())).collect();
         assert_eq!(cadence, [Some("15m".into()), Some("30m".into()), Some("1h".into()), Some("1d".into()), None]);
     }
 

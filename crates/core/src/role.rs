@@ -24,12 +24,8 @@ impl Role {
     /// Resolve what a responder typed (`IC`, `tech_lead`, `Comms Lead`) against the built-in and
     /// custom roles.
     pub fn parse(input: &str, custom: &[String]) -> Result<Role, String> {
-        let norm: String = input
-            .trim()
-            .to_ascii_lowercase()
-            .chars()
-            .map(|c| if c == '_' || c == ' ' { '-' } else { c })
-            .collect();
+        let norm: String =
+            input.trim().to_ascii_lowercase().chars().map(|c| if c == '_' || c == ' ' { '-' } else { c }).collect();
         let name = ALIASES.iter().find(|(a, _)| *a == norm).map(|(_, r)| *r).unwrap_or(&norm);
         if BUILT_IN.contains(&name) || custom.iter().any(|c| c == name) {
             Ok(Role(name.to_string()))

@@ -52,8 +52,20 @@ fn clock(target: String, start: Timestamp, deadline: Timestamp, met_at: Option<T
 pub fn clocks(inc: &Incident, policy: &Policy, now: Timestamp) -> SlaClocks {
     let level = policy.level(inc.severity);
     let start = inc.triggered_at;
-    let response = clock(level.response_target.to_string(), start, level.response_target.deadline(start), inc.acknowledged_at, now);
-    let resolution = clock(level.resolution_target.to_string(), start, level.resolution_target.deadline(start), inc.resolved_at, now);
+    let response = clock(
+        level.response_target.to_string(),
+        start,
+        level.response_target.deadline(start),
+        inc.acknowledged_at,
+        now,
+    );
+    let resolution = clock(
+        level.resolution_target.to_string(),
+        start,
+        level.resolution_target.deadline(start),
+        inc.resolved_at,
+        now,
+    );
     let next_update_due = match (inc.status.is_open(), level.update_every) {
         (true, Some(every)) => inc.last_update_at.saturating_add(every.to_signed()).ok(),
         _ => None,

@@ -23,7 +23,8 @@ fn command() -> impl Strategy<Value = Command> {
         (status(), text()).prop_map(|(status, note)| Command::SetStatus { status, note }),
         (severity(), text()).prop_map(|(severity, reason)| Command::ChangeSeverity { severity, reason }),
         "[a-z ]{0,8}".prop_map(|text| Command::AddNote { text }),
-        "(resolution\\.root-cause-identified|resolution\\.fix-verified|triage\\.data-risk|nope)".prop_map(|item| Command::Check { item }),
+        "(resolution\\.root-cause-identified|resolution\\.fix-verified|triage\\.data-risk|nope)"
+            .prop_map(|item| Command::Check { item }),
         "(resolution\\.root-cause-identified|nope)".prop_map(|item| Command::Uncheck { item }),
         (text(), any::<bool>()).prop_map(|(root_cause, force)| Command::Resolve { root_cause, force }),
         Just(Command::Close),

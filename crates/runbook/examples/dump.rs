@@ -5,10 +5,7 @@ fn main() {
     let text = std::fs::read_to_string(&path).expect("readable UTF-8 file");
     let rb = sevwatch_runbook::parse(&text);
     if std::env::args().any(|a| a == "--json") {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&rb).expect("serialisable")
-        );
+        println!("{}", serde_json::to_string_pretty(&rb).expect("serialisable"));
         return;
     }
     println!("title: {:?}", rb.title);
@@ -18,13 +15,7 @@ fn main() {
             s.title, s.line, s.incident, s.severity, s.alerts, s.group
         );
         for p in &s.phases {
-            println!(
-                "  -- {:?} {:?} steps={} options={}",
-                p.kind,
-                p.title,
-                p.steps.len(),
-                p.options.len()
-            );
+            println!("  -- {:?} {:?} steps={} options={}", p.kind, p.title, p.steps.len(), p.options.len());
             for st in &p.steps {
                 println!(
                     "     L{} [{}] {:?} :: {} => {}",

@@ -25,9 +25,7 @@ fn main() {
     let dir = std::env::args()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/runbooks")
-        });
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/runbooks"));
     let mut docs = Vec::new();
     collect(&dir, &mut docs);
     let bytes: usize = docs.iter().map(String::len).sum();
@@ -52,11 +50,7 @@ fn main() {
     let mut steps = 0;
     for _ in 0..rounds.div_ceil(10) {
         for d in &docs {
-            steps += sevwatch_runbook::parse(d)
-                .sections
-                .iter()
-                .map(|s| s.steps().count())
-                .sum::<usize>();
+            steps += sevwatch_runbook::parse(d).sections.iter().map(|s| s.steps().count()).sum::<usize>();
         }
     }
     let full = start.elapsed().as_secs_f64();

@@ -35,15 +35,10 @@ pub fn shell_quote(value: &str) -> String {
 fn assigned_before(command: &str, pos: usize, name: &str) -> bool {
     let before = &command[..pos];
     let assign = format!("{name}=");
-    let words: Vec<&str> = before
-        .split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == '&' || c == '|')
-        .collect();
-    words
-        .iter()
-        .any(|w| w.starts_with(&assign) || w.starts_with(&format!("{name}+=")))
-        || words
-            .windows(2)
-            .any(|w| matches!(w[0], "for" | "read" | "select") && w[1] == name)
+    let words: Vec<&str> =
+        before.split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == '&' || c == '|').collect();
+    words.iter().any(|w| w.starts_with(&assign) || w.starts_with(&format!("{name}+=")))
+        || words.windows(2).any(|w| matches!(w[0], "for" | "read" | "select") && w[1] == name)
         || words.windows(3).any(|w| w[0] == "read" && w[2] == name)
 }
 
@@ -95,13 +90,8 @@ fn contexts(command: &str) -> Vec<u8> {
             }
             3 | 4 if b == b'\n' || i == 0 => {
                 let line_start = i + 1;
-                let line_end = command[line_start..]
-                    .find('\n')
-                    .map_or(bytes.len(), |e| line_start + e);
-                if pending
-                    .first()
-                    .is_some_and(|(d, _)| command[line_start..line_end].trim() == d)
-                {
+                let line_end = command[line_start..].find('\n').map_or(bytes.len(), |e| line_start + e);
+                if pending.first().is_some_and(|(d, _)| command[line_start..line_end].trim() == d) {
                     for c in ctx.iter_mut().take(line_end).skip(line_start) {
                         *c = state;
                     }
@@ -136,8 +126,7 @@ pub fn bind(command: &str, vars: &BTreeMap<String, String>) -> Result<String, Bi
         let p = &occ.placeholder;
         let state = ctx.get(occ.start).copied().unwrap_or(0);
         if p.kind == PlaceholderKind::Variable
-            && (RUNTIME_VARIABLES.contains(&p.name.as_str())
-                || assigned_before(command, occ.start, &p.name))
+            && (RUNTIME_VARIABLES.contains(&p.name.as_str()) || assigned_before(command, occ.start, &p.name))
         {
             continue;
         }
@@ -154,10 +143,7 @@ pub fn bind(command: &str, vars: &BTreeMap<String, String>) -> Result<String, Bi
                 if value.contains('\n') {
                     return Err(BindError::NewlineInHeredoc(p.text.clone()));
                 }
-                value
-                    .replace('\\', "\\\\")
-                    .replace('$', "\\$")
-                    .replace('`', "\\`")
+                value.replace('\\', "\\\\").replace('$', "\\$").replace('`', "\\`")
             }
             4 => {
                 if value.contains('\n') {
@@ -180,32 +166,17 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
     fn hostile_values_are_quoted_in_every_context() {
         let v = vars(&[("agent-id", "$(touch /tmp/pwned)"), ("HOST", "; rm -rf ~")]);
-        assert_eq!(
-            bind("ping <agent-id>", &v).unwrap(),
-            "ping '$(touch /tmp/pwned)'"
-        );
+        assert_eq!(bind("ping <agent-id>", &v).unwrap(), "ping '$(touch /tmp/pwned)'");
         assert_eq!(bind("ssh $HOST", &v).unwrap(), "ssh '; rm -rf ~'");
-        assert_eq!(
-            bind("echo \"id=<agent-id>\"", &v).unwrap(),
-            "echo \"id=\"'$(touch /tmp/pwned)'\"\""
-        );
-        assert_eq!(
-            bind("echo 'id=<agent-id>'", &v).unwrap(),
-            "echo 'id=''$(touch /tmp/pwned)'''"
-        );
-        assert_eq!(
-            bind("cat <<EOF\nid=<agent-id>\nEOF", &v).unwrap(),
-            "cat <<EOF\nid=\\$(touch /tmp/pwned)\nEOF"
-        );
+        assert_eq!(bind("echo \"id=<agent-id>\"", &v).unwrap(), "echo \"id=\"'$(touch /tmp/pwned)'\"\"");
+        assert_eq!(bind("echo 'id=<agent-id>'", &v).unwrap(), "echo 'id=''$(touch /tmp/pwned)'''");
+        assert_eq!(bind("cat <<EOF\nid=<agent-id>\nEOF", &v).unwrap(), "cat <<EOF\nid=\\$(touch /tmp/pwned)\nEOF");
     }
 
     #[test]
@@ -225,10 +196,7 @@ mod tests {
     fn script_assigned_and_runtime_variables_are_left_alone() {
         let v = BTreeMap::new();
         assert_eq!(bind("X=1; echo $X", &v).unwrap(), "X=1; echo $X");
-        assert_eq!(
-            bind("for f in *; do echo $f; done", &v).unwrap(),
-            "for f in *; do echo $f; done"
-        );
+        assert_eq!(bind("for f in *; do echo $f; done", &v).unwrap(), "for f in *; do echo $f; done");
         assert_eq!(bind("ls $HOME/${PATH}", &v).unwrap(), "ls $HOME/${PATH}");
         assert_eq!(bind("echo ${X:-1}", &v).unwrap(), "echo ${X:-1}");
         assert!(bind("echo $DATA_DIR", &v).is_err());
@@ -237,9 +205,6 @@ mod tests {
     #[test]
     fn date_templates_bind_by_name() {
         let v = vars(&[("YYYYMMDD_HHMMSS", "20250101_120000")]);
-        assert_eq!(
-            bind("restore.py b_YYYYMMDD_HHMMSS.tgz", &v).unwrap(),
-            "restore.py b_'20250101_120000'.tgz"
-        );
+        assert_eq!(bind("restore.py b_YYYYMMDD_HHMMSS.tgz", &v).unwrap(), "restore.py b_'20250101_120000'.tgz");
     }
 }

@@ -86,12 +86,8 @@ pub fn plausible_command_name(word: &str) -> bool {
         && !word.ends_with(':')
         && !word.ends_with('.')
         && !word.ends_with(',')
-        && !word
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '*' || c == '/' || c == ',' || c == '-')
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-/~+$@{}()=:%,\"'".contains(c))
+        && !word.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '/' || c == ',' || c == '-')
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || "._-/~+$@{}()=:%,\"'".contains(c))
 }
 
 /// Recursion state shared by the walkers.
@@ -104,10 +100,7 @@ impl Classifier {
     /// Parses shell text and classifies it; falls back to one line at a time.
     pub(crate) fn text_risk(&mut self, text: &str) -> Risk {
         if self.reparse >= MAX_REPARSE {
-            return Risk::new(
-                RiskClass::Unknown,
-                "command substitutions nested too deeply",
-            );
+            return Risk::new(RiskClass::Unknown, "command substitutions nested too deeply");
         }
         self.reparse += 1;
         let r = match shell::parse(text) {
@@ -122,18 +115,12 @@ impl Classifier {
         let mut risks = Vec::new();
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         if lines.len() <= 1 {
-            return Risk::new(
-                RiskClass::Unknown,
-                format!("could not parse: {}", short(text)),
-            );
+            return Risk::new(RiskClass::Unknown, format!("could not parse: {}", short(text)));
         }
         for line in lines {
             match shell::parse(line) {
                 Ok(program) => risks.push(self.items_risk(&shell::flatten(&program))),
-                Err(_) => risks.push(Risk::new(
-                    RiskClass::Unknown,
-                    format!("could not parse: {}", short(line)),
-                )),
+                Err(_) => risks.push(Risk::new(RiskClass::Unknown, format!("could not parse: {}", short(line)))),
             }
         }
         worst(risks)
@@ -148,10 +135,7 @@ impl Classifier {
                     // `( ( rm -rf /x ) )` is read by brush as `((...))`: judge the words.
                     let r = self.text_risk(text);
                     if r.class == RiskClass::ReadOnly {
-                        Risk::new(
-                            RiskClass::Unknown,
-                            format!("ambiguous (( {} ))", short(text)),
-                        )
+                        Risk::new(RiskClass::Unknown, format!("ambiguous (( {} ))", short(text)))
                     } else {
                         r
                     }
@@ -168,17 +152,11 @@ impl Classifier {
         } else if s.dynamic_name {
             risks.push(Risk::new(
                 RiskClass::Unknown,
-                format!(
-                    "command name comes from a variable: {}",
-                    short(&s.argv.join(" "))
-                ),
+                format!("command name comes from a variable: {}", short(&s.argv.join(" "))),
             ));
         } else if let Some(name) = s.argv.first() {
             if !plausible_command_name(name) && !commands::known_name(name) {
-                risks.push(Risk::new(
-                    RiskClass::Unknown,
-                    format!("not a plausible command: {}", short(name)),
-                ));
+                risks.push(Risk::new(RiskClass::Unknown, format!("not a plausible command: {}", short(name))));
             } else {
                 risks.push(commands::argv_risk(self, &s.argv, &s.stdin_docs));
             }
@@ -199,10 +177,7 @@ impl Classifier {
 
     pub(crate) fn argv_risk(&mut self, argv: &[String], stdin: &[String]) -> Risk {
         if argv.first().is_some_and(|n| !plausible_command_name(n)) {
-            return Risk::new(
-                RiskClass::Unknown,
-                format!("not a plausible command: {}", short(&argv[0])),
-            );
+            return Risk::new(RiskClass::Unknown, format!("not a plausible command: {}", short(&argv[0])));
         }
         commands::argv_risk(self, argv, stdin)
     }
@@ -228,29 +203,16 @@ fn redirect_risk(s: &Simple, r: &FileRedirect) -> Option<Risk> {
         return Some(Risk::new(RiskClass::Destructive, format!("truncates {t}")));
     }
     if !s.stdin_docs.is_empty() {
-        return Some(Risk::new(
-            RiskClass::Mutating,
-            format!("writes {t} from a heredoc"),
-        ));
+        return Some(Risk::new(RiskClass::Mutating, format!("writes {t} from a heredoc")));
     }
     let precious = t.starts_with("/etc/")
         || t.starts_with("/var/lib/")
         || t.starts_with("~/.")
-        || [
-            ".db", ".sqlite", ".sqlite3", ".jsonl", ".wal", ".key", ".pem",
-        ]
-        .iter()
-        .any(|ext| t.ends_with(ext));
+        || [".db", ".sqlite", ".sqlite3", ".jsonl", ".wal", ".key", ".pem"].iter().any(|ext| t.ends_with(ext));
     if precious {
-        Some(Risk::new(
-            RiskClass::Destructive,
-            format!("truncating redirection overwrites existing {t}"),
-        ))
+        Some(Risk::new(RiskClass::Destructive, format!("truncating redirection overwrites existing {t}")))
     } else {
-        Some(Risk::new(
-            RiskClass::Mutating,
-            format!("writes {t} (replacing its contents)"),
-        ))
+        Some(Risk::new(RiskClass::Mutating, format!("writes {t} (replacing its contents)")))
     }
 }
 

@@ -20,8 +20,7 @@ pub use classify::{classify, plausible_command_name};
 pub use link::{link, Suggestion};
 pub use lint::{lint, Finding, Level};
 pub use model::{
-    Phase, PhaseKind, Placeholder, PlaceholderKind, Risk, RiskClass, Runbook, Section, Severity,
-    Step, TimedOption,
+    Phase, PhaseKind, Placeholder, PlaceholderKind, Risk, RiskClass, Runbook, Section, Severity, Step, TimedOption,
 };
 pub use placeholders::{placeholders, RUNTIME_VARIABLES};
 pub use rules::{alert_names_from_rules, RulesError};
@@ -90,11 +89,7 @@ fn parse_with(text: &str, classify: bool) -> Runbook {
                 _ => None,
             })
         });
-    Runbook {
-        title,
-        metadata,
-        sections: sections::build(&blocks, title_index, classify),
-    }
+    Runbook { title, metadata, sections: sections::build(&blocks, title_index, classify) }
 }
 
 /// `**Owner:** SRE Team` -> ("owner", "SRE Team").
@@ -103,6 +98,5 @@ fn meta_line(line: &str) -> Option<(String, String)> {
     let end = inner.find("**")?;
     let key = inner[..end].trim().trim_end_matches(':').trim();
     let value = inner[end + 2..].trim_start_matches(':').trim();
-    (!key.is_empty() && !value.is_empty() && key.len() < 40)
-        .then(|| (key.to_lowercase(), value.replace('`', "")))
+    (!key.is_empty() && !value.is_empty() && key.len() < 40).then(|| (key.to_lowercase(), value.replace('`', "")))
 }

@@ -39,9 +39,7 @@ fn words(s: &str) -> Vec<String> {
     if !cur.is_empty() {
         out.push(cur);
     }
-    out.retain(|w| {
-        w.len() > 2 && !matches!(w.as_str(), "the" | "and" | "for" | "incident" | "alert")
-    });
+    out.retain(|w| w.len() > 2 && !matches!(w.as_str(), "the" | "and" | "for" | "incident" | "alert"));
     out
 }
 
@@ -93,10 +91,7 @@ pub fn link(
                 reasons.push(format!("{t} shared words with the alert"));
             }
             let sv = overlap(&service_words, &all)
-                + overlap(
-                    &service_words,
-                    &rb.title.as_deref().map(words).unwrap_or_default(),
-                );
+                + overlap(&service_words, &rb.title.as_deref().map(words).unwrap_or_default());
             if sv > 0 {
                 score += 3.0 * sv as f64;
                 reasons.push(format!("mentions service {}", service.unwrap_or("")));
@@ -114,11 +109,7 @@ pub fn link(
             }
         }
     }
-    out.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.section.cmp(&b.section))
-    });
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.section.cmp(&b.section)));
     out
 }
 
@@ -133,7 +124,9 @@ mod tests {
 
     #[test]
     fn word_overlap_ranks_sections_without_alert_names() {
-        let rb = crate::parse("# R\n\n## P1 - Disk Full\n\n```bash\ndf -h\n```\n\n## P2 - Slow API\n\n```bash\nuptime\n```\n");
+        let rb = crate::parse(
+            "# R\n\n## P1 - Disk Full\n\n```bash\ndf -h\n```\n\n## P2 - Slow API\n\n```bash\nuptime\n```\n",
+        );
         let s = link(&[("r".into(), rb)], None, None, None, "disk full on db-1");
         assert_eq!(s[0].section, "P1 - Disk Full");
         assert_eq!(s.len(), 1);

@@ -27,12 +27,7 @@ pub struct Finding {
 }
 
 fn finding(line: usize, level: Level, code: &str, message: String) -> Finding {
-    Finding {
-        line,
-        level,
-        code: code.to_string(),
-        message,
-    }
+    Finding { line, level, code: code.to_string(), message }
 }
 
 /// Words that show a backup or a confirmation was asked for before a destructive step.
@@ -103,19 +98,12 @@ fn placeholder_findings(rb: &Runbook, out: &mut Vec<Finding>) {
         for step in s.steps() {
             for word in step.command.split(|c: char| c.is_whitespace() || c == ';') {
                 if let Some((name, _)) = word.split_once('=') {
-                    if !name.is_empty()
-                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    {
+                    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                         defined.insert(name.to_string());
                     }
                 }
             }
-            for w in step
-                .command
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .windows(2)
-            {
+            for w in step.command.split_whitespace().collect::<Vec<_>>().windows(2) {
                 if matches!(w[0], "for" | "read") {
                     defined.insert(w[1].to_string());
                 }
@@ -157,18 +145,13 @@ fn step_findings(rb: &Runbook, lines: &[&str], out: &mut Vec<Finding>) {
                     .join("\n")
                     .to_lowercase();
                 let title = step.title.as_deref().unwrap_or("").to_lowercase();
-                let safe = SAFETY_WORDS
-                    .iter()
-                    .any(|w| window.contains(w) || earlier.contains(w) || title.contains(w));
+                let safe = SAFETY_WORDS.iter().any(|w| window.contains(w) || earlier.contains(w) || title.contains(w));
                 if !safe {
                     out.push(finding(
                         step.line,
                         Level::Error,
                         "destructive-without-backup",
-                        format!(
-                            "destructive step ({}) has no preceding backup or confirmation",
-                            step.risk.reason
-                        ),
+                        format!("destructive step ({}) has no preceding backup or confirmation", step.risk.reason),
                     ));
                 }
             }
@@ -194,15 +177,7 @@ fn needs_root(command: &str) -> bool {
         .split(|c: char| c.is_whitespace() || c == ';' || c == '|' || c == '&' || c == '(')
         .any(|w| w == "sudo" || w == "doas")
         || command.contains("su -c")
-        || [
-            "> /etc/",
-            ">> /etc/",
-            "tee /etc/",
-            "> /var/lib/",
-            "tee /usr/",
-        ]
-        .iter()
-        .any(|p| command.contains(p))
+        || ["> /etc/", ">> /etc/", "tee /etc/", "> /var/lib/", "tee /usr/"].iter().any(|p| command.contains(p))
 }
 
 /// A hard-coded absolute home directory path on the line (`/home/alice/...`, `/Users/bob`).
@@ -210,17 +185,10 @@ fn home_path(line: &str) -> Option<String> {
     for prefix in ["/home/", "/Users/"] {
         if let Some(i) = line.find(prefix) {
             let rest = &line[i + prefix.len()..];
-            let user: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || *c == '.')
-                .collect();
+            let user: String =
+                rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || *c == '.').collect();
             let before_ok = i == 0 || !line.as_bytes()[i - 1].is_ascii_alphanumeric();
-            if !user.is_empty()
-                && before_ok
-                && !user.starts_with('$')
-                && user != "user"
-                && user != "username"
-            {
+            if !user.is_empty() && before_ok && !user.starts_with('$') && user != "user" && user != "username" {
                 return Some(format!("{prefix}{user}"));
             }
         }
@@ -233,10 +201,7 @@ mod tests {
     use super::*;
 
     fn codes(text: &str, known: Option<&BTreeSet<String>>) -> Vec<(usize, String)> {
-        lint(text, known)
-            .into_iter()
-            .map(|f| (f.line, f.code))
-            .collect()
+        lint(text, known).into_iter().map(|f| (f.line, f.code)).collect()
     }
 
     #[test]
@@ -251,11 +216,8 @@ mod tests {
     fn destructive_step_needs_a_backup_first() {
         let bad = "# R\n\n## Cleanup\n\n```bash\nrm -rf /srv/data\n```\n";
         assert!(codes(bad, None).contains(&(6, "destructive-without-backup".into())));
-        let good =
-            "# R\n\n## Cleanup\n\n```bash\ncp -r /srv/data /srv/data.bak\nrm -rf /srv/data\n```\n";
-        assert!(!codes(good, None)
-            .iter()
-            .any(|c| c.1 == "destructive-without-backup"));
+        let good = "# R\n\n## Cleanup\n\n```bash\ncp -r /srv/data /srv/data.bak\nrm -rf /srv/data\n```\n";
+        assert!(!codes(good, None).iter().any(|c| c.1 == "destructive-without-backup"));
     }
 
     #[test]
@@ -263,10 +225,7 @@ mod tests {
         let md = "# R\n\n## Incident: DiskFull\n\n**Alert:** `DiskFull`\n\n### Response\n\n```bash\nsudo systemctl restart <service>\ncd /home/alice/app\n```\n";
         let known = BTreeSet::from(["Other".to_string()]);
         let got = codes(md, Some(&known));
-        assert!(
-            got.contains(&(10, "undefined-placeholder".into())),
-            "{got:?}"
-        );
+        assert!(got.contains(&(10, "undefined-placeholder".into())), "{got:?}");
         assert!(got.contains(&(10, "needs-root".into())));
         assert!(got.contains(&(11, "home-path".into())));
         assert!(got.contains(&(3, "unknown-alert".into())));
@@ -276,8 +235,6 @@ mod tests {
     #[test]
     fn variables_assigned_by_earlier_steps_are_defined() {
         let md = "# R\n\n## Fix\n\n```bash\nDIR=/srv\nls $DIR\n```\n";
-        assert!(!codes(md, None)
-            .iter()
-            .any(|c| c.1 == "undefined-placeholder"));
+        assert!(!codes(md, None).iter().any(|c| c.1 == "undefined-placeholder"));
     }
 }

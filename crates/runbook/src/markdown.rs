@@ -39,12 +39,7 @@ struct Lines {
 impl Lines {
     fn new(text: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
         Lines { starts }
     }
 
@@ -61,11 +56,7 @@ enum Collect {
     None,
     Heading(u8, usize),
     Paragraph(usize),
-    Code {
-        lang: String,
-        line: usize,
-        fenced: bool,
-    },
+    Code { lang: String, line: usize, fenced: bool },
 }
 
 /// An open list item: its line, collected leading text and whether it was emitted.
@@ -78,10 +69,7 @@ struct OpenItem {
 /// Splits front matter (`---` ... `---` at the very start) from the body. Returns the
 /// key/value pairs and the number of lines the front matter occupied.
 pub fn front_matter(text: &str) -> (Vec<(String, String)>, usize) {
-    let Some(rest) = text
-        .strip_prefix("---\n")
-        .or_else(|| text.strip_prefix("---\r\n"))
-    else {
+    let Some(rest) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) else {
         return (Vec::new(), 0);
     };
     let mut pairs = Vec::new();
@@ -106,9 +94,7 @@ pub fn blocks(text: &str, skip_lines: usize) -> Vec<Block> {
     let body_start = if skip_lines == 0 {
         0
     } else {
-        text.match_indices('\n')
-            .nth(skip_lines - 1)
-            .map_or(text.len(), |(i, _)| i + 1)
+        text.match_indices('\n').nth(skip_lines - 1).map_or(text.len(), |(i, _)| i + 1)
     };
     let body = &text[body_start..];
     let lines = Lines::new(text);
@@ -129,10 +115,7 @@ pub fn blocks(text: &str, skip_lines: usize) -> Vec<Block> {
                 }
                 Tag::Paragraph => {
                     // The first paragraph of a loose list item is the item's text.
-                    if items
-                        .last()
-                        .is_some_and(|i| !i.emitted && i.text.is_empty())
-                    {
+                    if items.last().is_some_and(|i| !i.emitted && i.text.is_empty()) {
                         continue;
                     }
                     flush_item(&mut items, &mut out);
@@ -156,11 +139,7 @@ pub fn blocks(text: &str, skip_lines: usize) -> Vec<Block> {
                 }
                 Tag::Item => {
                     flush_item(&mut items, &mut out);
-                    items.push(OpenItem {
-                        line,
-                        text: String::new(),
-                        emitted: false,
-                    });
+                    items.push(OpenItem { line, text: String::new(), emitted: false });
                 }
                 Tag::List(_) | Tag::BlockQuote(_) | Tag::Table(_) => {
                     flush_item(&mut items, &mut out);
@@ -171,11 +150,7 @@ pub fn blocks(text: &str, skip_lines: usize) -> Vec<Block> {
             Event::End(end) => match end {
                 TagEnd::Heading(_) => {
                     if let Collect::Heading(level, hline) = collect {
-                        out.push(Block::Heading {
-                            level,
-                            text: clean(&buf),
-                            line: hline,
-                        });
+                        out.push(Block::Heading { level, text: clean(&buf), line: hline });
                     }
                     collect = Collect::None;
                 }
@@ -191,16 +166,9 @@ pub fn blocks(text: &str, skip_lines: usize) -> Vec<Block> {
                     }
                 }
                 TagEnd::CodeBlock => {
-                    if let Collect::Code {
-                        lang,
-                        line: cline,
-                        fenced,
-                    } = std::mem::replace(&mut collect, Collect::None)
+                    if let Collect::Code { lang, line: cline, fenced } = std::mem::replace(&mut collect, Collect::None)
                     {
-                        let context = items
-                            .last()
-                            .map(|i| clean(&i.text))
-                            .filter(|t| !t.is_empty());
+                        let context = items.last().map(|i| clean(&i.text)).filter(|t| !t.is_empty());
                         out.push(Block::Code {
                             lang,
                             body: std::mem::take(&mut buf),
@@ -223,9 +191,7 @@ pub fn blocks(text: &str, skip_lines: usize) -> Vec<Block> {
                 push_inline(&mut collect, &mut buf, &mut items, &t);
                 push_inline(&mut collect, &mut buf, &mut items, "`");
             }
-            Event::SoftBreak | Event::HardBreak => {
-                push_inline(&mut collect, &mut buf, &mut items, "\n")
-            }
+            Event::SoftBreak | Event::HardBreak => push_inline(&mut collect, &mut buf, &mut items, "\n"),
             _ => {}
         }
     }
@@ -255,10 +221,7 @@ fn flush_item(items: &mut [OpenItem], out: &mut Vec<Block>) {
             item.emitted = true;
             let text = item.text.trim();
             if !text.is_empty() {
-                out.push(Block::Item {
-                    text: text.to_string(),
-                    line: item.line,
-                });
+                out.push(Block::Item { text: text.to_string(), line: item.line });
             }
         }
     }

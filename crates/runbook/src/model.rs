@@ -135,10 +135,7 @@ pub struct Risk {
 
 impl Risk {
     pub fn new(class: RiskClass, reason: impl Into<String>) -> Self {
-        Risk {
-            class,
-            reason: reason.into(),
-        }
+        Risk { class, reason: reason.into() }
     }
 }
 

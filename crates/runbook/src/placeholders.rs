@@ -89,13 +89,7 @@ pub fn occurrences(command: &str) -> Vec<Occurrence> {
         if b == b'<' && (i == 0 || bytes[i - 1] != b'<') {
             if let Some(end) = delimited(bytes, i + 1, b'>') {
                 let name = &command[i + 1..end - 1];
-                out.push(occ(
-                    command,
-                    i,
-                    end,
-                    name.to_string(),
-                    PlaceholderKind::Angle,
-                ));
+                out.push(occ(command, i, end, name.to_string(), PlaceholderKind::Angle));
                 i = end;
                 continue;
             }
@@ -105,22 +99,13 @@ pub fn occurrences(command: &str) -> Vec<Occurrence> {
                 let name = &command[i + 1..end - 1];
                 // `[0-9]`-style globs and `[abc]` classes are not prose placeholders.
                 if name.len() > 3 && !name.contains(['0', '1', '9']) {
-                    out.push(occ(
-                        command,
-                        i,
-                        end,
-                        name.to_string(),
-                        PlaceholderKind::Bracket,
-                    ));
+                    out.push(occ(command, i, end, name.to_string(), PlaceholderKind::Bracket));
                     i = end;
                     continue;
                 }
             }
         }
-        if b == b'Y'
-            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
-            && command[i..].starts_with("YYYY")
-        {
+        if b == b'Y' && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) && command[i..].starts_with("YYYY") {
             let end = i + command[i..]
                 .bytes()
                 .take_while(|c| matches!(c, b'Y' | b'M' | b'D' | b'H' | b'S' | b'_' | b'-' | b':'))
@@ -128,13 +113,7 @@ pub fn occurrences(command: &str) -> Vec<Occurrence> {
             let text = command[i..end].trim_end_matches(['_', '-', ':']);
             let end = i + text.len();
             if end == bytes.len() || !is_ident(bytes[end]) {
-                out.push(occ(
-                    command,
-                    i,
-                    end,
-                    text.to_string(),
-                    PlaceholderKind::DateTemplate,
-                ));
+                out.push(occ(command, i, end, text.to_string(), PlaceholderKind::DateTemplate));
                 i = end;
                 continue;
             }
@@ -145,15 +124,7 @@ pub fn occurrences(command: &str) -> Vec<Occurrence> {
 }
 
 fn occ(command: &str, start: usize, end: usize, name: String, kind: PlaceholderKind) -> Occurrence {
-    Occurrence {
-        placeholder: Placeholder {
-            text: command[start..end].to_string(),
-            name,
-            kind,
-        },
-        start,
-        end,
-    }
+    Occurrence { placeholder: Placeholder { text: command[start..end].to_string(), name, kind }, start, end }
 }
 
 /// `$NAME` or `${NAME}` / `${NAME:-x}` starting at `i`; positional and special parameters
@@ -174,10 +145,7 @@ fn variable_at(bytes: &[u8], i: usize) -> Option<(String, usize)> {
         return None;
     }
     let end = i + 1 + bytes[i + 1..].iter().take_while(|b| is_ident(**b)).count();
-    Some((
-        String::from_utf8_lossy(&bytes[i + 1..end]).into_owned(),
-        end,
-    ))
+    Some((String::from_utf8_lossy(&bytes[i + 1..end]).into_owned(), end))
 }
 
 /// A prose placeholder body `[A-Za-z][A-Za-z0-9 _.-]*` closed by `close`; returns the index
@@ -213,13 +181,7 @@ mod tests {
     fn finds_each_placeholder_style() {
         assert_eq!(
             names("restore.py backups/x_YYYYMMDD_HHMMSS.tar.gz <agent-id> [action] ${HOME}/$FOO"),
-            vec![
-                "YYYYMMDD_HHMMSS",
-                "<agent-id>",
-                "[action]",
-                "${HOME}",
-                "$FOO"
-            ]
+            vec!["YYYYMMDD_HHMMSS", "<agent-id>", "[action]", "${HOME}", "$FOO"]
         );
     }
 

@@ -61,10 +61,7 @@ const PHASE_WORDS: &[(&str, PhaseKind)] = &[
 
 pub fn phase_kind(text: &str) -> Option<PhaseKind> {
     let lower = text.to_lowercase();
-    PHASE_WORDS
-        .iter()
-        .find(|(w, _)| lower.contains(w))
-        .map(|(_, k)| *k)
+    PHASE_WORDS.iter().find(|(w, _)| lower.contains(w)).map(|(_, k)| *k)
 }
 
 fn role(text: &str) -> Role {
@@ -74,10 +71,7 @@ fn role(text: &str) -> Role {
         return Role::Symptoms;
     }
     if let Some((_, rest)) = severity_prefix(text) {
-        let words: Vec<&str> = rest
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .collect();
+        let words: Vec<&str> = rest.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
         let sev_words = [
             "critical",
             "high",
@@ -92,10 +86,7 @@ fn role(text: &str) -> Role {
             "severe",
             "moderate",
         ];
-        if words
-            .iter()
-            .all(|w| sev_words.contains(&w.to_lowercase().as_str()))
-        {
+        if words.iter().all(|w| sev_words.contains(&w.to_lowercase().as_str())) {
             return Role::SeverityDefinition;
         }
         return Role::Incident;
@@ -104,10 +95,7 @@ fn role(text: &str) -> Role {
         return Role::Incident;
     }
     let first = trimmed.split_whitespace().next().unwrap_or("");
-    let numbered = first
-        .trim_end_matches(['.', ')', ':'])
-        .chars()
-        .all(|c| c.is_ascii_digit())
+    let numbered = first.trim_end_matches(['.', ')', ':']).chars().all(|c| c.is_ascii_digit())
         && first.len() > 1
         && first.chars().next().is_some_and(|c| c.is_ascii_digit());
     if numbered || trimmed.starts_with("step ") {
@@ -158,31 +146,20 @@ fn heading(blocks: &[Block], i: usize) -> Option<(u8, &str, usize)> {
 /// Direct child headings of a node.
 fn children(blocks: &[Block], node: &Node) -> Vec<Node> {
     let start = node.head.map_or(0, |h| h + 1);
-    let min = (start..node.end)
-        .filter_map(|i| heading(blocks, i).map(|h| h.0))
-        .filter(|l| *l > node.level)
-        .min();
+    let min = (start..node.end).filter_map(|i| heading(blocks, i).map(|h| h.0)).filter(|l| *l > node.level).min();
     let Some(min) = min else {
         return Vec::new();
     };
-    let starts: Vec<usize> = (start..node.end)
-        .filter(|i| heading(blocks, *i).is_some_and(|h| h.0 <= min))
-        .collect();
+    let starts: Vec<usize> = (start..node.end).filter(|i| heading(blocks, *i).is_some_and(|h| h.0 <= min)).collect();
     starts
         .iter()
         .enumerate()
-        .map(|(n, &s)| Node {
-            head: Some(s),
-            level: min,
-            end: starts.get(n + 1).copied().unwrap_or(node.end),
-        })
+        .map(|(n, &s)| Node { head: Some(s), level: min, end: starts.get(n + 1).copied().unwrap_or(node.end) })
         .collect()
 }
 
 fn node_role(blocks: &[Block], node: &Node) -> Role {
-    node.head
-        .and_then(|h| heading(blocks, h))
-        .map_or(Role::Topic, |(_, t, _)| role(t))
+    node.head.and_then(|h| heading(blocks, h)).map_or(Role::Topic, |(_, t, _)| role(t))
 }
 
 /// True when a node's own content (not its sub-sections) carries incident markers:
@@ -193,10 +170,7 @@ fn has_markers(blocks: &[Block], node: &Node) -> bool {
         match b {
             Block::Paragraph { text, .. } => {
                 let marked = text.lines().filter_map(bold_label).any(|(label, _)| {
-                    matches!(
-                        label.to_lowercase().as_str(),
-                        "alert" | "alerts" | "alertname" | "severity" | "symptoms"
-                    )
+                    matches!(label.to_lowercase().as_str(), "alert" | "alerts" | "alertname" | "severity" | "symptoms")
                 });
                 if marked {
                     return true;
@@ -214,11 +188,9 @@ fn has_markers(blocks: &[Block], node: &Node) -> bool {
 }
 
 fn contains_incident(blocks: &[Block], node: &Node) -> bool {
-    children(blocks, node).iter().any(|c| {
-        node_role(blocks, c) == Role::Incident
-            || has_markers(blocks, c)
-            || contains_incident(blocks, c)
-    })
+    children(blocks, node)
+        .iter()
+        .any(|c| node_role(blocks, c) == Role::Incident || has_markers(blocks, c) || contains_incident(blocks, c))
 }
 
 /// Builds all sections of a document. `title_index` is the heading block used as the
@@ -227,19 +199,14 @@ pub fn build(blocks: &[Block], title_index: Option<usize>, classify: bool) -> Ve
     let mut out = Vec::new();
     let root = Node {
         head: title_index,
-        level: title_index
-            .and_then(|i| heading(blocks, i))
-            .map_or(0, |h| h.0),
+        level: title_index.and_then(|i| heading(blocks, i)).map_or(0, |h| h.0),
         end: blocks.len(),
     };
     let kids = children(blocks, &root);
     let all_phases = !kids.is_empty()
-        && kids.iter().all(|k| {
-            matches!(
-                node_role(blocks, k),
-                Role::Phase(_) | Role::Info | Role::Symptoms | Role::Numbered
-            )
-        });
+        && kids
+            .iter()
+            .all(|k| matches!(node_role(blocks, k), Role::Phase(_) | Role::Info | Role::Symptoms | Role::Numbered));
     if title_index.is_some() && (all_phases || kids.is_empty()) {
         let mut s = section(blocks, &root, None, classify);
         if s.alerts.is_empty() {
@@ -247,12 +214,9 @@ pub fn build(blocks: &[Block], title_index: Option<usize>, classify: bool) -> Ve
         }
         s.incident = s.incident
             || !s.alerts.is_empty()
-            || s.phases.iter().any(|p| {
-                matches!(
-                    p.kind,
-                    PhaseKind::Diagnosis | PhaseKind::Mitigation | PhaseKind::Response
-                )
-            });
+            || s.phases
+                .iter()
+                .any(|p| matches!(p.kind, PhaseKind::Diagnosis | PhaseKind::Mitigation | PhaseKind::Response));
         keep(s, &mut out);
         return out;
     }
@@ -267,10 +231,7 @@ fn keep(s: Section, out: &mut Vec<Section>) {
 }
 
 fn group(blocks: &[Block], node: &Node, out: &mut Vec<Section>, depth: usize, classify: bool) {
-    let group_title = node
-        .head
-        .and_then(|h| heading(blocks, h))
-        .map(|h| h.1.to_string());
+    let group_title = node.head.and_then(|h| heading(blocks, h)).map(|h| h.1.to_string());
     for child in children(blocks, node) {
         let r = node_role(blocks, &child);
         let is_group = depth < 16
@@ -288,11 +249,7 @@ fn group(blocks: &[Block], node: &Node, out: &mut Vec<Section>, depth: usize, cl
         s.incident = s.incident
             || r == Role::Incident
             || has_markers(blocks, &child)
-            || group_title.as_deref().is_some_and(|g| {
-                g.to_lowercase()
-                    .split_whitespace()
-                    .any(|w| w == "incidents")
-            });
+            || group_title.as_deref().is_some_and(|g| g.to_lowercase().split_whitespace().any(|w| w == "incidents"));
         if r == Role::SeverityDefinition {
             s.incident = false;
         }
@@ -313,23 +270,14 @@ struct Reader {
 }
 
 fn section(blocks: &[Block], node: &Node, group: Option<&str>, classify: bool) -> Section {
-    let (title, line) = node
-        .head
-        .and_then(|h| heading(blocks, h))
-        .map_or((String::new(), 1), |(_, t, l)| (t.to_string(), l));
-    let mut section = Section {
-        title: title.clone(),
-        line,
-        group: group.map(str::to_string),
-        ..Section::default()
-    };
+    let (title, line) =
+        node.head.and_then(|h| heading(blocks, h)).map_or((String::new(), 1), |(_, t, l)| (t.to_string(), l));
+    let mut section = Section { title: title.clone(), line, group: group.map(str::to_string), ..Section::default() };
     section.severity = severity_prefix(&title).map(|(s, _)| s);
     if let Some(alert) = alert_from_title(&title, false) {
         section.alerts.push(alert);
     }
-    let default_kind = phase_kind(&title)
-        .or_else(|| group.and_then(phase_kind))
-        .unwrap_or(PhaseKind::Other);
+    let default_kind = phase_kind(&title).or_else(|| group.and_then(phase_kind)).unwrap_or(PhaseKind::Other);
     let mut r = Reader {
         section,
         symptoms_mode: false,
@@ -343,17 +291,13 @@ fn section(blocks: &[Block], node: &Node, group: Option<&str>, classify: bool) -
     for block in &blocks[start..node.end] {
         r.block(block);
     }
-    r.section
-        .phases
-        .retain(|p| !p.steps.is_empty() || !p.options.is_empty() || p.kind != PhaseKind::Other);
+    r.section.phases.retain(|p| !p.steps.is_empty() || !p.options.is_empty() || p.kind != PhaseKind::Other);
     r.section
 }
 
 /// `Incident: HighErrorRate`, `Alert: X`, or a bare CamelCase title names an alert.
 fn alert_from_title(title: &str, bare: bool) -> Option<String> {
-    let prefixed = title
-        .strip_prefix("Incident:")
-        .or_else(|| title.strip_prefix("Alert:"));
+    let prefixed = title.strip_prefix("Incident:").or_else(|| title.strip_prefix("Alert:"));
     if prefixed.is_none() && !bare {
         return None;
     }
@@ -374,11 +318,8 @@ pub fn time_window(text: &str) -> Option<String> {
     let inner = text[open + 1..close].trim();
     let lower = inner.to_lowercase();
     let has_digit = inner.chars().any(|c| c.is_ascii_digit());
-    let has_unit = ["min", "hour", "sec", "day"]
-        .iter()
-        .any(|u| lower.contains(u))
-        || lower.ends_with('m')
-        || lower.ends_with('h');
+    let has_unit =
+        ["min", "hour", "sec", "day"].iter().any(|u| lower.contains(u)) || lower.ends_with('m') || lower.ends_with('h');
     (has_digit && has_unit).then(|| inner.to_string())
 }
 
@@ -402,23 +343,14 @@ impl Reader {
             let title = self.section.title.clone();
             self.new_phase(kind, title, self.section.line);
         }
-        self.section
-            .phases
-            .last_mut()
-            .expect("a phase was just ensured")
+        self.section.phases.last_mut().expect("a phase was just ensured")
     }
 
     fn new_phase(&mut self, kind: PhaseKind, title: String, line: usize) {
         self.scenario = None;
         self.window = None;
         self.heading_title = None;
-        self.section.phases.push(Phase {
-            kind,
-            title,
-            line,
-            steps: Vec::new(),
-            options: Vec::new(),
-        });
+        self.section.phases.push(Phase { kind, title, line, steps: Vec::new(), options: Vec::new() });
     }
 
     fn block(&mut self, block: &Block) {
@@ -436,33 +368,19 @@ impl Reader {
                     Role::Info => self.new_phase(PhaseKind::Other, text.clone(), *line),
                     _ => {
                         // An unlabelled sub-heading continues the phase before it.
-                        let kind = self
-                            .section
-                            .phases
-                            .last()
-                            .map_or(self.default_kind, |p| p.kind);
+                        let kind = self.section.phases.last().map_or(self.default_kind, |p| p.kind);
                         self.new_phase(kind, text.clone(), *line);
                     }
                 }
             }
             Block::Paragraph { text, line } => self.paragraph(text, *line),
             Block::Item { text, line } => self.item(text, *line),
-            Block::Code {
-                lang,
-                body,
-                line,
-                context,
-            } => {
+            Block::Code { lang, body, line, context } => {
                 let context = context
                     .as_deref()
-                    .map(|c| {
-                        strip_marks(c.split(" - ").next().unwrap_or(c))
-                            .trim_end_matches(':')
-                            .to_string()
-                    })
+                    .map(|c| strip_marks(c.split(" - ").next().unwrap_or(c)).trim_end_matches(':').to_string())
                     .or_else(|| self.heading_title.clone());
-                let mut steps =
-                    steps_of_block(lang, body, *line, context.as_deref(), self.classify);
+                let mut steps = steps_of_block(lang, body, *line, context.as_deref(), self.classify);
                 if steps.is_empty() {
                     return;
                 }
@@ -495,9 +413,7 @@ impl Reader {
                     self.section.severity = parse_severity(&rest);
                 }
                 "slo" => self.section.slo = Some(strip_marks(&rest)),
-                "trigger" | "threshold" | "condition" => {
-                    self.section.trigger = Some(strip_marks(&rest))
-                }
+                "trigger" | "threshold" | "condition" => self.section.trigger = Some(strip_marks(&rest)),
                 _ if key.starts_with("symptom") => {
                     self.symptoms_mode = true;
                     if !rest.is_empty() {
@@ -507,13 +423,13 @@ impl Reader {
                 _ if rest.is_empty() && n == 0 && text.lines().count() == 1 => {
                     self.symptoms_mode = false;
                     let window = time_window(&label);
-                    match phase_kind(&label)
-                        .filter(|_| !key.starts_with("step") && !key.starts_with("scenario"))
-                    {
+                    match phase_kind(&label).filter(|_| !key.starts_with("step") && !key.starts_with("scenario")) {
                         Some(kind)
-                            if self.section.phases.last().is_none_or(|p| {
-                                p.kind != kind || p.steps.is_empty() || key.len() < 16
-                            }) =>
+                            if self
+                                .section
+                                .phases
+                                .last()
+                                .is_none_or(|p| p.kind != kind || p.steps.is_empty() || key.len() < 16) =>
                         {
                             self.new_phase(kind, label.clone(), line);
                             self.window = window;
@@ -534,10 +450,7 @@ impl Reader {
         let mut rest = l;
         while let Some(i) = rest.find("alertname") {
             let after = rest[i + 9..].trim_start_matches([' ', '=', ':', '"', '\'', '~']);
-            let name: String = after
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
+            let name: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
             if !name.is_empty() && !self.section.alerts.contains(&name) {
                 self.section.alerts.push(name);
             }
@@ -551,11 +464,7 @@ impl Reader {
             self.section.symptoms.push(strip_marks(text));
             return;
         }
-        let in_mitigation = self
-            .section
-            .phases
-            .last()
-            .is_some_and(|p| p.kind == PhaseKind::Mitigation);
+        let in_mitigation = self.section.phases.last().is_some_and(|p| p.kind == PhaseKind::Mitigation);
         if let Some((label, rest)) = bold_label(text) {
             let window = time_window(&label);
             if in_mitigation {

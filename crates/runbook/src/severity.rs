@@ -24,18 +24,12 @@ pub fn severity_prefix(text: &str) -> Option<(Severity, &str)> {
         return None;
     }
     let sev = Severity::from_level(level)?;
-    Some((
-        sev,
-        rest.trim_start_matches([' ', ':', '-', '–', '—', '.', ')'])
-            .trim(),
-    ))
+    Some((sev, rest.trim_start_matches([' ', ':', '-', '–', '—', '.', ')']).trim()))
 }
 
 /// Severity anywhere in a short value: explicit tokens first, then words.
 pub fn parse_severity(text: &str) -> Option<Severity> {
-    for word in
-        text.split(|c: char| c.is_whitespace() || c == '/' || c == ',' || c == '(' || c == '*')
-    {
+    for word in text.split(|c: char| c.is_whitespace() || c == '/' || c == ',' || c == '(' || c == '*') {
         if let Some((s, _)) = severity_prefix(word) {
             return Some(s);
         }
@@ -53,12 +47,9 @@ pub fn parse_severity(text: &str) -> Option<Severity> {
         ("minor", Severity::P3),
         ("info", Severity::P4),
     ];
-    lower.split(|c: char| !c.is_alphanumeric()).find_map(|w| {
-        words
-            .iter()
-            .find(|(k, _)| w == *k || (w.starts_with("info") && *k == "info"))
-            .map(|(_, s)| *s)
-    })
+    lower
+        .split(|c: char| !c.is_alphanumeric())
+        .find_map(|w| words.iter().find(|(k, _)| w == *k || (w.starts_with("info") && *k == "info")).map(|(_, s)| *s))
 }
 
 #[cfg(test)]
@@ -87,14 +78,8 @@ mod tests {
 
     #[test]
     fn heading_prefix_returns_the_rest() {
-        assert_eq!(
-            severity_prefix("P0 - Service Down"),
-            Some((Severity::P0, "Service Down"))
-        );
-        assert_eq!(
-            severity_prefix("P1: Complete"),
-            Some((Severity::P1, "Complete"))
-        );
+        assert_eq!(severity_prefix("P0 - Service Down"), Some((Severity::P0, "Service Down")));
+        assert_eq!(severity_prefix("P1: Complete"), Some((Severity::P1, "Complete")));
         assert_eq!(severity_prefix("Postgres"), None);
     }
 }

@@ -17,18 +17,8 @@ pub struct RawCommand {
 }
 
 /// Fence languages that are shell without further checks.
-const SHELL_LANGS: &[&str] = &[
-    "bash",
-    "sh",
-    "shell",
-    "zsh",
-    "ksh",
-    "console",
-    "shell-session",
-    "shellsession",
-    "terminal",
-    "shell-script",
-];
+const SHELL_LANGS: &[&str] =
+    &["bash", "sh", "shell", "zsh", "ksh", "console", "shell-session", "shellsession", "terminal", "shell-script"];
 
 /// Returns the language name to record for a fence, or `None` when the block is not shell.
 /// Untagged blocks count as shell only when every command starts with a plausible command
@@ -44,10 +34,7 @@ pub fn shell_language(lang: &str, commands: &[RawCommand]) -> Option<String> {
         return None;
     }
     let all_plausible = commands.iter().all(|c| {
-        c.text
-            .split_whitespace()
-            .find(|w| !w.contains('=') || w.starts_with('='))
-            .is_some_and(plausible_command_name)
+        c.text.split_whitespace().find(|w| !w.contains('=') || w.starts_with('=')).is_some_and(plausible_command_name)
     });
     all_plausible.then(|| "sh".to_string())
 }
@@ -68,11 +55,7 @@ pub fn steps_of_block(
     commands
         .into_iter()
         .map(|c| {
-            let risk = if classify_steps {
-                classify(&c.text)
-            } else {
-                Risk::new(RiskClass::Unknown, "not classified")
-            };
+            let risk = if classify_steps { classify(&c.text) } else { Risk::new(RiskClass::Unknown, "not classified") };
             Step {
                 title: c.title.or_else(|| context.map(str::to_string)),
                 placeholders: placeholders(&c.text),
@@ -148,21 +131,13 @@ pub fn split_commands(body: &str) -> Vec<RawCommand> {
         buf.push(line);
         scanner.feed(line);
         if scanner.complete() {
-            out.push(RawCommand {
-                title: title.clone(),
-                text: buf.join("\n").trim().to_string(),
-                offset: start,
-            });
+            out.push(RawCommand { title: title.clone(), text: buf.join("\n").trim().to_string(), offset: start });
             buf.clear();
             scanner = Scanner::default();
         }
     }
     if !buf.is_empty() {
-        out.push(RawCommand {
-            title,
-            text: buf.join("\n").trim().to_string(),
-            offset: start,
-        });
+        out.push(RawCommand { title, text: buf.join("\n").trim().to_string(), offset: start });
     }
     out
 }
@@ -182,21 +157,13 @@ struct Scanner {
 
 impl Scanner {
     fn complete(&self) -> bool {
-        !self.single
-            && !self.double
-            && self.heredocs.is_empty()
-            && self.depth <= 0
-            && !self.continued
+        !self.single && !self.double && self.heredocs.is_empty() && self.depth <= 0 && !self.continued
     }
 
     fn feed(&mut self, line: &str) {
         if self.in_heredoc {
             if let Some((delim, tabs)) = self.heredocs.first() {
-                let l = if *tabs {
-                    line.trim_start_matches('\t')
-                } else {
-                    line
-                };
+                let l = if *tabs { line.trim_start_matches('\t') } else { line };
                 if l.trim_end() == delim {
                     self.heredocs.remove(0);
                 }
@@ -344,21 +311,12 @@ mod tests {
     #[test]
     fn heredocs_and_continuations_stay_in_one_command() {
         let t = texts("cat > f << EOF\na: 1\nEOF\necho a \\\n  b\nps aux |\n  grep x\n");
-        assert_eq!(
-            t,
-            vec![
-                "cat > f << EOF\na: 1\nEOF",
-                "echo a \\\n  b",
-                "ps aux |\n  grep x"
-            ]
-        );
+        assert_eq!(t, vec!["cat > f << EOF\na: 1\nEOF", "echo a \\\n  b", "ps aux |\n  grep x"]);
     }
 
     #[test]
     fn compound_commands_span_lines() {
-        let t = texts(
-            "for f in *.json; do\n  jq . $f\ndone\nif true; then\n echo\nfi\nx || {\n echo\n}\n",
-        );
+        let t = texts("for f in *.json; do\n  jq . $f\ndone\nif true; then\n echo\nfi\nx || {\n echo\n}\n");
         assert_eq!(t.len(), 3);
     }
 

@@ -64,10 +64,7 @@ fn composed_commands_take_their_most_dangerous_part() {
     for (cmd, want) in cases {
         let got = classify(cmd);
         if got.class != *want {
-            wrong.push(format!(
-                "{cmd:?}: want {want:?}, got {:?} ({})",
-                got.class, got.reason
-            ));
+            wrong.push(format!("{cmd:?}: want {want:?}, got {:?} ({})", got.class, got.reason));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -75,16 +72,9 @@ fn composed_commands_take_their_most_dangerous_part() {
 
 #[test]
 fn reasons_name_the_dangerous_operation_and_its_target() {
-    assert_eq!(
-        classify("rm -rf data/temp/*").reason,
-        "rm -rf on data/temp/*"
-    );
-    assert!(classify("sudo rm -f /x")
-        .reason
-        .starts_with("sudo: rm -f on /x"));
-    assert!(classify("ls; git reset --hard")
-        .reason
-        .contains("git reset --hard"));
+    assert_eq!(classify("rm -rf data/temp/*").reason, "rm -rf on data/temp/*");
+    assert!(classify("sudo rm -f /x").reason.starts_with("sudo: rm -f on /x"));
+    assert!(classify("ls; git reset --hard").reason.contains("git reset --hard"));
 }
 
 #[test]

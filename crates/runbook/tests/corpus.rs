@@ -13,11 +13,7 @@ fn files(dir: &Path, ext: &[&str], out: &mut Vec<std::path::PathBuf>) {
         let p = e.path();
         if p.is_dir() {
             files(&p, ext, out);
-        } else if p
-            .extension()
-            .and_then(|x| x.to_str())
-            .is_some_and(|x| ext.contains(&x))
-        {
+        } else if p.extension().and_then(|x| x.to_str()).is_some_and(|x| ext.contains(&x)) {
             out.push(p);
         }
     }
@@ -29,11 +25,7 @@ fn every_corpus_runbook_parses_into_some_structure() {
         return;
     };
     let mut paths = Vec::new();
-    files(
-        &shared.join("corpus/runbooks"),
-        &["md", "markdown", "txt"],
-        &mut paths,
-    );
+    files(&shared.join("corpus/runbooks"), &["md", "markdown", "txt"], &mut paths);
     assert!(!paths.is_empty());
     let (mut sections, mut steps, mut empty) = (0, 0, Vec::new());
     for p in &paths {
@@ -48,10 +40,7 @@ fn every_corpus_runbook_parses_into_some_structure() {
             empty.push(p.display().to_string());
         }
     }
-    println!(
-        "corpus: {} files, {sections} sections, {steps} steps",
-        paths.len()
-    );
+    println!("corpus: {} files, {sections} sections, {steps} steps", paths.len());
     assert!(empty.is_empty(), "no structure from: {empty:?}");
 }
 

@@ -54,15 +54,10 @@ proptest! {
 #[test]
 fn deeply_nested_and_huge_inputs_do_not_overflow() {
     let nested_if = "if true; then ".repeat(3000) + &"fi; ".repeat(3000);
-    assert_eq!(
-        sevwatch_runbook::classify(&nested_if).class,
-        sevwatch_runbook::RiskClass::Unknown
-    );
+    assert_eq!(sevwatch_runbook::classify(&nested_if).class, sevwatch_runbook::RiskClass::Unknown);
     let deep_subst = "echo $(".repeat(200) + &")".repeat(200);
     let _ = sevwatch_runbook::classify(&deep_subst);
-    let deep_list = (0..5000)
-        .map(|i| format!("{}- x\n", "  ".repeat(i)))
-        .collect::<String>();
+    let deep_list = (0..5000).map(|i| format!("{}- x\n", "  ".repeat(i))).collect::<String>();
     let _ = sevwatch_runbook::parse(&deep_list);
     let quotes = ">".repeat(100_000);
     let _ = sevwatch_runbook::parse(&quotes);

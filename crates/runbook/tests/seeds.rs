@@ -17,12 +17,7 @@ fn seed(name: &str) -> Option<Runbook> {
 }
 
 /// (title, severity, alerts, [(phase kind, steps)]) of each incident type, in order.
-type Expected<'a> = (
-    &'a str,
-    Option<Severity>,
-    &'a [&'a str],
-    &'a [(PhaseKind, usize)],
-);
+type Expected<'a> = (&'a str, Option<Severity>, &'a [&'a str], &'a [(PhaseKind, usize)]);
 
 fn check(rb: &Runbook, expected: &[Expected]) {
     let incidents: Vec<_> = rb.sections.iter().filter(|s| s.incident).collect();
@@ -32,15 +27,12 @@ fn check(rb: &Runbook, expected: &[Expected]) {
     for (s, (title, sev, alerts, phases)) in incidents.iter().zip(expected) {
         assert_eq!(s.severity, *sev, "{title}");
         assert_eq!(s.alerts, alerts.to_vec(), "{title}");
-        let got: Vec<(PhaseKind, usize)> =
-            s.phases.iter().map(|p| (p.kind, p.steps.len())).collect();
+        let got: Vec<(PhaseKind, usize)> = s.phases.iter().map(|p| (p.kind, p.steps.len())).collect();
         assert_eq!(got, phases.to_vec(), "{title}");
     }
 }
 
-use PhaseKind::{
-    Diagnosis as Dg, Mitigation as Mi, Prevention as Pv, Response as Rs, Verification as Vf,
-};
+use PhaseKind::{Diagnosis as Dg, Mitigation as Mi, Prevention as Pv, Response as Rs, Verification as Vf};
 
 #[test]
 fn seed_000_has_six_severity_prefixed_incident_types() {
@@ -50,44 +42,15 @@ fn seed_000_has_six_severity_prefixed_incident_types() {
     check(
         &rb,
         &[
-            (
-                "P0 - Service Down",
-                Some(Severity::P0),
-                &[],
-                &[(Rs, 5), (Rs, 5)],
-            ),
+            ("P0 - Service Down", Some(Severity::P0), &[], &[(Rs, 5), (Rs, 5)]),
             ("P0 - Data Corruption", Some(Severity::P0), &[], &[(Rs, 6)]),
-            (
-                "P1 - Ollama Connection Lost",
-                Some(Severity::P1),
-                &[],
-                &[(Rs, 7)],
-            ),
-            (
-                "P1 - High Memory Usage",
-                Some(Severity::P1),
-                &[],
-                &[(Rs, 5)],
-            ),
-            (
-                "P1 - WebSocket Connection Issues",
-                Some(Severity::P1),
-                &[],
-                &[(Rs, 6)],
-            ),
-            (
-                "P2 - Slow Response Times",
-                Some(Severity::P2),
-                &[],
-                &[(Rs, 6)],
-            ),
+            ("P1 - Ollama Connection Lost", Some(Severity::P1), &[], &[(Rs, 7)]),
+            ("P1 - High Memory Usage", Some(Severity::P1), &[], &[(Rs, 5)]),
+            ("P1 - WebSocket Connection Issues", Some(Severity::P1), &[], &[(Rs, 6)]),
+            ("P2 - Slow Response Times", Some(Severity::P2), &[], &[(Rs, 6)]),
         ],
     );
-    assert_eq!(
-        rb.sections.len(),
-        6,
-        "the workflow diagram and templates yield no steps"
-    );
+    assert_eq!(rb.sections.len(), 6, "the workflow diagram and templates yield no steps");
 }
 
 #[test]
@@ -96,19 +59,9 @@ fn seed_001_is_policy_with_procedures_but_no_incident_types() {
         return;
     };
     check(&rb, &[]);
-    assert_eq!(
-        rb.metadata.get("owner").map(String::as_str),
-        Some("SRE Team")
-    );
-    let steps: Vec<(&str, usize)> = rb
-        .sections
-        .iter()
-        .map(|s| (s.title.as_str(), s.steps().count()))
-        .collect();
-    assert_eq!(
-        steps,
-        vec![("Incident Resolution", 8), ("Useful Commands", 5)]
-    );
+    assert_eq!(rb.metadata.get("owner").map(String::as_str), Some("SRE Team"));
+    let steps: Vec<(&str, usize)> = rb.sections.iter().map(|s| (s.title.as_str(), s.steps().count())).collect();
+    assert_eq!(steps, vec![("Incident Resolution", 8), ("Useful Commands", 5)]);
 }
 
 #[test]
@@ -125,12 +78,7 @@ fn seed_002_keys_incidents_by_alert_name() {
                 &["TestPassRateLow"],
                 &[(Dg, 7), (Rs, 8), (Mi, 6), (Vf, 2)],
             ),
-            (
-                "Incident: HighErrorRate",
-                Some(Severity::P1),
-                &["HighErrorRate"],
-                &[(Dg, 2), (Rs, 16), (Mi, 2), (Vf, 1)],
-            ),
+            ("Incident: HighErrorRate", Some(Severity::P1), &["HighErrorRate"], &[(Dg, 2), (Rs, 16), (Mi, 2), (Vf, 1)]),
             (
                 "Incident: HighLatencyP95",
                 Some(Severity::P1),
@@ -146,42 +94,15 @@ fn seed_002_keys_incidents_by_alert_name() {
         ],
     );
     let first = &rb.sections[0];
-    assert_eq!(
-        first.trigger.as_deref(),
-        Some("Pass rate <98% for 5 minutes")
-    );
+    assert_eq!(first.trigger.as_deref(), Some("Pass rate <98% for 5 minutes"));
     let mitigation = &first.phases[2];
-    let windows: Vec<Option<&str>> = mitigation
-        .options
-        .iter()
-        .map(|o| o.window.as_deref())
-        .collect();
-    assert_eq!(
-        windows,
-        vec![
-            Some("0-5 min"),
-            Some("5-15 min"),
-            Some("15-30 min"),
-            Some("if unresolved after 30 min")
-        ]
-    );
-    let scenarios: Vec<_> = first.phases[1]
-        .steps
-        .iter()
-        .filter_map(|s| s.scenario.as_deref())
-        .collect();
+    let windows: Vec<Option<&str>> = mitigation.options.iter().map(|o| o.window.as_deref()).collect();
+    assert_eq!(windows, vec![Some("0-5 min"), Some("5-15 min"), Some("15-30 min"), Some("if unresolved after 30 min")]);
+    let scenarios: Vec<_> = first.phases[1].steps.iter().filter_map(|s| s.scenario.as_deref()).collect();
     assert!(scenarios[0].starts_with("Scenario A"), "{scenarios:?}");
-    let rollback = rb
-        .sections
-        .iter()
-        .find(|s| s.title == "Rollback Procedure")
-        .expect("rollback section");
+    let rollback = rb.sections.iter().find(|s| s.title == "Rollback Procedure").expect("rollback section");
     assert_eq!(
-        rollback
-            .phases
-            .iter()
-            .map(|p| (p.kind, p.steps.len()))
-            .collect::<Vec<_>>(),
+        rollback.phases.iter().map(|p| (p.kind, p.steps.len())).collect::<Vec<_>>(),
         vec![(PhaseKind::Rollback, 0), (PhaseKind::Rollback, 22)]
     );
 }
@@ -192,18 +113,7 @@ fn seed_003_groups_ten_component_incidents() {
         return;
     };
     let p = |d, r| -> [(PhaseKind, usize); 3] { [(Dg, d), (Rs, r), (Pv, 0)] };
-    let phases = [
-        p(4, 6),
-        p(5, 5),
-        p(3, 7),
-        p(8, 7),
-        p(4, 6),
-        p(4, 6),
-        p(8, 7),
-        p(6, 5),
-        p(3, 4),
-        p(4, 4),
-    ];
+    let phases = [p(4, 6), p(5, 5), p(3, 7), p(8, 7), p(4, 6), p(4, 6), p(8, 7), p(6, 5), p(3, 4), p(4, 4)];
     let titles = [
         "Supervisor Process Crashed",
         "Supervisor High Memory Usage",
@@ -216,16 +126,9 @@ fn seed_003_groups_ten_component_incidents() {
         "Lost Session Data",
         "Cost Data Discrepancy",
     ];
-    let expected: Vec<Expected> = titles
-        .iter()
-        .zip(&phases)
-        .map(|(t, p)| (*t, None, &[][..], &p[..]))
-        .collect();
+    let expected: Vec<Expected> = titles.iter().zip(&phases).map(|(t, p)| (*t, None, &[][..], &p[..])).collect();
     check(&rb, &expected);
-    assert_eq!(
-        rb.sections[0].group.as_deref(),
-        Some("Supervisor Incidents")
-    );
+    assert_eq!(rb.sections[0].group.as_deref(), Some("Supervisor Incidents"));
     assert_eq!(rb.sections[0].symptoms.len(), 3);
 }
 
@@ -237,18 +140,8 @@ fn seed_004_has_three_recovery_incidents() {
     check(
         &rb,
         &[
-            (
-                "P1: Complete System Failure",
-                Some(Severity::P1),
-                &[],
-                &[(Rs, 15)],
-            ),
-            (
-                "P2: Configuration Disaster",
-                Some(Severity::P2),
-                &[],
-                &[(Rs, 9)],
-            ),
+            ("P1: Complete System Failure", Some(Severity::P1), &[], &[(Rs, 15)]),
+            ("P2: Configuration Disaster", Some(Severity::P2), &[], &[(Rs, 9)]),
             ("Data Corruption Recovery", None, &[], &[(Rs, 7)]),
         ],
     );
@@ -263,12 +156,7 @@ fn seed_alerts_link_to_their_sections() {
         return;
     };
     let books = vec![("genesis".to_string(), rb)];
-    for alert in [
-        "TestPassRateLow",
-        "HighErrorRate",
-        "HighLatencyP95",
-        "GenesisServiceDown",
-    ] {
+    for alert in ["TestPassRateLow", "HighErrorRate", "HighLatencyP95", "GenesisServiceDown"] {
         let s = sevwatch_runbook::link(&books, Some(alert), None, None, "firing");
         assert_eq!(s[0].section, format!("Incident: {alert}"), "{alert}");
         assert!(s[0].score >= 100.0);
@@ -292,8 +180,7 @@ fn every_seed_command_is_pinned_in_the_risk_table() {
             }
         }
     }
-    let pinned: std::collections::BTreeSet<String> =
-        TABLE.iter().map(|(c, _)| c.to_string()).collect();
+    let pinned: std::collections::BTreeSet<String> = TABLE.iter().map(|(c, _)| c.to_string()).collect();
     assert_eq!(seen, pinned, "seed commands and the pinned table differ");
 }
 
@@ -303,10 +190,7 @@ fn every_seed_command_has_its_reviewed_risk_class() {
     for (command, class) in TABLE {
         let got = classify(command);
         if got.class != *class {
-            wrong.push(format!(
-                "{command:?}: want {class:?}, got {:?} ({})",
-                got.class, got.reason
-            ));
+            wrong.push(format!("{command:?}: want {class:?}, got {:?} ({})", got.class, got.reason));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));

@@ -57,7 +57,9 @@ impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::Invalid { field, message } => ApiError::invalid(&field, format!("{field}: {message}")),
-            DomainError::IllegalTransition { .. } | DomainError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            DomainError::IllegalTransition { .. } | DomainError::Conflict(_) => {
+                ApiError::new(StatusCode::CONFLICT, e.to_string())
+            }
         }
     }
 }
@@ -76,7 +78,13 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let title = self.status.canonical_reason().unwrap_or("Error").to_string();
-        let body = Problem { kind: "about:blank", title, status: self.status.as_u16(), detail: self.detail, field: self.field };
+        let body = Problem {
+            kind: "about:blank",
+            title,
+            status: self.status.as_u16(),
+            detail: self.detail,
+            field: self.field,
+        };
         let mut resp = (self.status, axum::Json(body)).into_response();
         resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {

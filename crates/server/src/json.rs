@@ -36,8 +36,12 @@ fn rejection_to_problem(r: JsonRejection) -> ApiError {
         _ => None,
     };
     let detail = match &r {
-        JsonRejection::MissingJsonContentType(_) => "the body must be JSON sent with Content-Type: application/json".to_string(),
-        JsonRejection::BytesRejection(_) if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than the configured limit".to_string(),
+        JsonRejection::MissingJsonContentType(_) => {
+            "the body must be JSON sent with Content-Type: application/json".to_string()
+        }
+        JsonRejection::BytesRejection(_) if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            "the request body is larger than the configured limit".to_string()
+        }
         _ => text,
     };
     ApiError { status, detail, field }

@@ -79,7 +79,11 @@ impl Db {
             }
             Backend::Postgres { url } => {
                 let opts = PgConnectOptions::from_str(url)?;
-                let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?;
                 Ok(Db::Pg(pool))
             }
         }

@@ -46,8 +46,10 @@ impl Store {
             AND status IN ($7, $8, $9, $10, $11, $12, $13) \
             AND ($14 = '' OR service = $14) \
             ORDER BY id DESC LIMIT $15";
-        let sev: Vec<&str> = pad(if filter.severities.is_empty() { &Severity::ALL[..] } else { &filter.severities }, 5, |s| s.as_str());
-        let st: Vec<&str> = pad(if filter.statuses.is_empty() { &Status::ALL[..] } else { &filter.statuses }, 7, |s| s.as_str());
+        let sev: Vec<&str> =
+            pad(if filter.severities.is_empty() { &Severity::ALL[..] } else { &filter.severities }, 5, |s| s.as_str());
+        let st: Vec<&str> =
+            pad(if filter.statuses.is_empty() { &Status::ALL[..] } else { &filter.statuses }, 7, |s| s.as_str());
         let before = filter.before.map(|i| i.0).unwrap_or(i64::MAX);
         let limit = i64::from(filter.limit.clamp(1, 500));
         let service = filter.service.clone().unwrap_or_default();
@@ -70,7 +72,8 @@ impl Store {
         const SQL: &str = "SELECT seq, at, incident_id, actor, data, prev_hash, hash FROM events \
             WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
         let limit = i64::from(limit.clamp(1, 10_000));
-        let rows: Vec<EventRow> = with_pool!(&self.db, |p| sqlx::query_as(SQL).bind(id.0).bind(after).bind(limit).fetch_all(p).await)?;
+        let rows: Vec<EventRow> =
+            with_pool!(&self.db, |p| sqlx::query_as(SQL).bind(id.0).bind(after).bind(limit).fetch_all(p).await)?;
         rows.into_iter().map(|r| decode_event(id, r)).collect()
     }
 
@@ -83,13 +86,22 @@ impl Store {
     /// Recompute one incident's hash chain from the stored columns.
     pub async fn verify(&self, id: IncidentId) -> Result<IncidentVerification, StoreError> {
         const HEAD: &str = "SELECT last_seq, last_hash FROM incidents WHERE id = $1";
-        const EVENTS: &str = "SELECT seq, at, incident_id, actor, data, prev_hash, hash FROM events WHERE incident_id = $1 ORDER BY seq";
-        let head: Option<(i64, String)> = with_pool!(&self.db, |p| sqlx::query_as(HEAD).bind(id.0).fetch_optional(p).await)?;
+        const EVENTS: &str =
+            "SELECT seq, at, incident_id, actor, data, prev_hash, hash FROM events WHERE incident_id = $1 ORDER BY seq";
+        let head: Option<(i64, String)> =
+            with_pool!(&self.db, |p| sqlx::query_as(HEAD).bind(id.0).fetch_optional(p).await)?;
         let head = head.ok_or(StoreError::NotFound(id))?;
         let rows: Vec<EventRow> = with_pool!(&self.db, |p| sqlx::query_as(EVENTS).bind(id.0).fetch_all(p).await)?;
         let records: Vec<ChainRecord> = rows
             .into_iter()
-            .map(|(seq, at_ms, _, actor, data, prev_hash, hash)| ChainRecord { seq, at_ms, actor, data: serde_json::from_str(&data).ok(), prev_hash, hash })
+            .map(|(seq, at_ms, _, actor, data, prev_hash, hash)| ChainRecord {
+                seq,
+                at_ms,
+                actor,
+                data: serde_json::from_str(&data).ok(),
+                prev_hash,
+                hash,
+            })
             .collect();
         let problems = verify_chain(id.0, &records, Some((head.0, &head.1)));
         Ok(IncidentVerification { incident: id, events: records.len(), ok: problems.is_empty(), problems })
@@ -114,8 +126,12 @@ fn pad<T, F: Fn(&T) -> &'static str>(items: &[T], n: usize, name: F) -> Vec<&'st
     v
 }
 
-fn decode_event(id: IncidentId, (seq, at, _, actor, data, prev_hash, hash): EventRow) -> Result<SealedEvent, StoreError> {
-    let kind: EventKind = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("{id} event {seq}: {e}")))?;
+fn decode_event(
+    id: IncidentId,
+    (seq, at, _, actor, data, prev_hash, hash): EventRow,
+) -> Result<SealedEvent, StoreError> {
+    let kind: EventKind =
+        serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("{id} event {seq}: {e}")))?;
     let at = Timestamp::from_millisecond(at).map_err(|e| StoreError::Corrupt(format!("{id} event {seq}: {e}")))?;
     Ok(SealedEvent { incident: id, seq, event: Event { at, actor, kind }, prev_hash, hash })
 }

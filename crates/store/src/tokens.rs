@@ -41,17 +41,29 @@ fn decode((id, name, role, created, revoked): TokenRow) -> Result<TokenInfo, Sto
 
 impl Store {
     /// Create a token and return it in plain text (the only time it is visible).
-    pub async fn create_token(&self, name: &str, role: AccessRole, now: Timestamp) -> Result<(String, TokenInfo), StoreError> {
+    pub async fn create_token(
+        &self,
+        name: &str,
+        role: AccessRole,
+        now: Timestamp,
+    ) -> Result<(String, TokenInfo), StoreError> {
         const SQL: &str = "INSERT INTO tokens (name, role, hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id, name, role, created_at, revoked_at";
         let token = new_token();
         let hash = hash_token(&token);
-        let row: TokenRow = with_pool!(&self.db, |p| sqlx::query_as(SQL).bind(name).bind(role.as_str()).bind(&hash).bind(now.as_millisecond()).fetch_one(p).await)?;
+        let row: TokenRow = with_pool!(&self.db, |p| sqlx::query_as(SQL)
+            .bind(name)
+            .bind(role.as_str())
+            .bind(&hash)
+            .bind(now.as_millisecond())
+            .fetch_one(p)
+            .await)?;
         Ok((token, decode(row)?))
     }
 
     /// The live token with this plain text, if any.
     pub async fn authenticate(&self, token: &str) -> Result<Option<TokenInfo>, StoreError> {
-        const SQL: &str = "SELECT id, name, role, created_at, revoked_at FROM tokens WHERE hash = $1 AND revoked_at IS NULL";
+        const SQL: &str =
+            "SELECT id, name, role, created_at, revoked_at FROM tokens WHERE hash = $1 AND revoked_at IS NULL";
         let hash = hash_token(token);
         let row: Option<TokenRow> = with_pool!(&self.db, |p| sqlx::query_as(SQL).bind(&hash).fetch_optional(p).await)?;
         row.map(decode).transpose()
@@ -66,7 +78,12 @@ impl Store {
     /// Revoke a token by id; false if there was no live token with that id.
     pub async fn revoke_token(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
         const SQL: &str = "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
-        let n = with_pool!(&self.db, |p| sqlx::query(SQL).bind(now.as_millisecond()).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+        let n = with_pool!(&self.db, |p| sqlx::query(SQL)
+            .bind(now.as_millisecond())
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(n > 0)
     }
 }

@@ -106,7 +106,11 @@ async fn retry_alone(db: &Db, policy: &Policy, op: &IncidentOp, mut last: sqlx::
 
 /// Run `ops` in one transaction. The outer error means "roll back and retry"; the inner result
 /// is each command's own outcome.
-async fn try_batch(db: &Db, policy: &Policy, ops: &[IncidentOp]) -> Result<Vec<Result<Written, StoreError>>, sqlx::Error> {
+async fn try_batch(
+    db: &Db,
+    policy: &Policy,
+    ops: &[IncidentOp],
+) -> Result<Vec<Result<Written, StoreError>>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let mut cache: HashMap<i64, (Incident, String)> = HashMap::new();
     let mut out = Vec::with_capacity(ops.len());
@@ -171,7 +175,10 @@ async fn next_incident_id(tx: &mut Tx) -> Result<i64, sqlx::Error> {
     with_tx!(tx, |c| sqlx::query_scalar::<_, i64>(SQL).fetch_one(c).await)
 }
 
-async fn load_for_update(tx: &mut Tx, id: IncidentId) -> Result<Result<Option<(Incident, String)>, StoreError>, sqlx::Error> {
+async fn load_for_update(
+    tx: &mut Tx,
+    id: IncidentId,
+) -> Result<Result<Option<(Incident, String)>, StoreError>, sqlx::Error> {
     let sql = dialect::select_incident_for_update(tx.is_postgres());
     let row: Option<(String, String)> = with_tx!(tx, |c| sqlx::query_as(sql).bind(id.0).fetch_optional(c).await)?;
     Ok(match row {

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use sevwatch_core::chain::ChainProblemKind;
-use sevwatch_core::{AccessRole, Command, DomainError, Event, Incident, IncidentId, Policy, Severity, Status, Timestamp};
+use sevwatch_core::{
+    AccessRole, Command, DomainError, Event, Incident, IncidentId, Policy, Severity, Status, Timestamp,
+};
 use sevwatch_store::{Backend, IncidentOp, ListFilter, Store, StoreError};
 use sevwatch_testkit::TempDir;
 use sqlx::Connection;
@@ -116,9 +118,18 @@ async fn refused_commands_write_nothing(f: Fixture) {
     let s = &f.store;
     let id = s.execute(op(None, declare("disk full", Severity::P2, "db"), 0)).await.unwrap().incident.id;
     let err = s.execute(op(Some(id), Command::Resolve { root_cause: None, force: false }, 1)).await.unwrap_err();
-    assert!(matches!(err, StoreError::Domain(DomainError::Conflict(ref m)) if m.contains("resolution.root-cause-identified")), "{err}");
+    assert!(
+        matches!(err, StoreError::Domain(DomainError::Conflict(ref m)) if m.contains("resolution.root-cause-identified")),
+        "{err}"
+    );
     let err = s.execute(op(Some(id), Command::Close, 2)).await.unwrap_err();
-    assert!(matches!(err, StoreError::Domain(DomainError::IllegalTransition { from: Status::Triggered, to: Status::Closed })), "{err}");
+    assert!(
+        matches!(
+            err,
+            StoreError::Domain(DomainError::IllegalTransition { from: Status::Triggered, to: Status::Closed })
+        ),
+        "{err}"
+    );
     let err = s.execute(op(Some(IncidentId(99)), Command::Acknowledge, 3)).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound(IncidentId(99))), "{err}");
     assert_eq!(s.timeline(id, 0, 100).await.unwrap().len(), 1);
@@ -169,7 +180,14 @@ async fn edited_deleted_and_reordered_events_are_detected(f: Fixture) {
     raw(&f, &format!("UPDATE events SET data = '{{\"type\":\"note_added\",\"text\":\"nothing to see\"}}' WHERE incident_id = {} AND seq = 3", ids[0])).await;
     raw(&f, &format!("DELETE FROM events WHERE incident_id = {} AND seq = 2", ids[1])).await;
     raw(&f, &format!("UPDATE events SET seq = -seq WHERE incident_id = {} AND seq IN (2, 3)", ids[2])).await;
-    raw(&f, &format!("UPDATE events SET seq = CASE seq WHEN -2 THEN 3 ELSE 2 END WHERE incident_id = {} AND seq < 0", ids[2])).await;
+    raw(
+        &f,
+        &format!(
+            "UPDATE events SET seq = CASE seq WHEN -2 THEN 3 ELSE 2 END WHERE incident_id = {} AND seq < 0",
+            ids[2]
+        ),
+    )
+    .await;
     let report = s.verify_all().await.unwrap();
     let kinds = |i: usize| report[i].problems.iter().map(|p| (p.seq, p.kind)).collect::<Vec<_>>();
     assert!(kinds(0).contains(&(3, ChainProblemKind::Edited)), "{:?}", kinds(0));
@@ -212,7 +230,13 @@ async fn lists_filter_and_paginate_by_keyset(f: Fixture) {
         }
     }
     let open: Vec<Status> = Status::ALL.into_iter().filter(|s| s.is_open()).collect();
-    let filter = ListFilter { statuses: open, severities: vec![Severity::P0, Severity::P1], service: Some("api".into()), before: None, limit: 4 };
+    let filter = ListFilter {
+        statuses: open,
+        severities: vec![Severity::P0, Severity::P1],
+        service: Some("api".into()),
+        before: None,
+        limit: 4,
+    };
     let mut seen = Vec::new();
     let mut page = s.list_incidents(&filter).await.unwrap();
     while !page.is_empty() {
@@ -221,11 +245,8 @@ async fn lists_filter_and_paginate_by_keyset(f: Fixture) {
         let next = ListFilter { before: page.last().map(|i| i.id), ..filter.clone() };
         page = s.list_incidents(&next).await.unwrap();
     }
-    let expected: Vec<i64> = (0..30usize)
-        .rev()
-        .filter(|n| n % 3 != 2 && n % 2 == 0 && n % 5 != 0)
-        .map(|n| n as i64 + 1)
-        .collect();
+    let expected: Vec<i64> =
+        (0..30usize).rev().filter(|n| n % 3 != 2 && n % 2 == 0 && n % 5 != 0).map(|n| n as i64 + 1).collect();
     assert_eq!(seen, expected);
 }
 

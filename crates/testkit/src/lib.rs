@@ -57,7 +57,10 @@ pub async fn postgres_url() -> Option<String> {
             let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{old}\" CASCADE")).execute(&mut conn).await;
         }
     }
-    sqlx::query(&format!("CREATE SCHEMA \"{schema}\"")).execute(&mut conn).await.expect("the test user can create schemas");
+    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(&mut conn)
+        .await
+        .expect("the test user can create schemas");
     let sep = if base.contains('?') { '&' } else { '?' };
     Some(format!("{base}{sep}options[search_path]={schema}"))
 }

@@ -166,9 +166,9 @@ const READ_ONLY: &[&str] = &[
 
 /// Shell builtins that only change the runbook shell's own state.
 const SHELL_STATE: &[&str] = &[
-    "cd", "pushd", "popd", "export", "set", "unset", "alias", "read", "local", "declare",
-    "typeset", "shopt", "exit", "return", "wait", "trap", "break", "continue", "shift", ":",
-    "umask", "readonly", "let", "jobs", "fg", "bg", "disown", "pwd",
+    "cd", "pushd", "popd", "export", "set", "unset", "alias", "read", "local", "declare", "typeset", "shopt", "exit",
+    "return", "wait", "trap", "break", "continue", "shift", ":", "umask", "readonly", "let", "jobs", "fg", "bg",
+    "disown", "pwd",
 ];
 
 /// Commands whose only job is to change files, services or packages.
@@ -336,17 +336,12 @@ pub fn known_name(name: &str) -> bool {
 fn has_flag(args: &[String], short: char, long: &[&str]) -> bool {
     args.iter().any(|a| {
         (a.starts_with('-') && !a.starts_with("--") && a[1..].contains(short))
-            || long
-                .iter()
-                .any(|l| a == l || a.starts_with(&format!("{l}=")))
+            || long.iter().any(|l| a == l || a.starts_with(&format!("{l}=")))
     })
 }
 
 fn operands(args: &[String]) -> Vec<&str> {
-    args.iter()
-        .filter(|a| !a.starts_with('-'))
-        .map(String::as_str)
-        .collect()
+    args.iter().filter(|a| !a.starts_with('-')).map(String::as_str).collect()
 }
 
 fn shown(argv: &[String]) -> String {
@@ -378,18 +373,12 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
         return read_only_command(name, argv, args);
     }
     if SHELL_STATE.contains(&name) {
-        return risk(
-            ReadOnly,
-            format!("{name} only changes the shell's own state"),
-        );
+        return risk(ReadOnly, format!("{name} only changes the shell's own state"));
     }
     match name {
         "rm" | "shred" | "unlink" => {
-            let flags: String = args
-                .iter()
-                .filter(|a| a.starts_with('-') && !a.starts_with("--"))
-                .map(|a| &a[1..])
-                .collect();
+            let flags: String =
+                args.iter().filter(|a| a.starts_with('-') && !a.starts_with("--")).map(|a| &a[1..]).collect();
             let mut long = String::new();
             if has_flag(args, 'r', &["--recursive"]) || has_flag(args, 'R', &[]) {
                 long.push('r');
@@ -404,26 +393,17 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             } else {
                 format!(" -{long}")
             };
-            risk(
-                Destructive,
-                format!("{name}{shown_flags} on {}", operands(args).join(" ")),
-            )
+            risk(Destructive, format!("{name}{shown_flags} on {}", operands(args).join(" ")))
         }
         "dd" => {
             if args.iter().any(|a| a.starts_with("of=")) {
-                let of = args
-                    .iter()
-                    .find(|a| a.starts_with("of="))
-                    .map_or("", |a| &a[3..]);
+                let of = args.iter().find(|a| a.starts_with("of=")).map_or("", |a| &a[3..]);
                 risk(Destructive, format!("dd writes raw blocks to {of}"))
             } else {
                 risk(ReadOnly, "dd without of= only reads")
             }
         }
-        n if n.starts_with("mkfs") => risk(
-            Destructive,
-            format!("{n} formats {}", operands(args).join(" ")),
-        ),
+        n if n.starts_with("mkfs") => risk(Destructive, format!("{n} formats {}", operands(args).join(" "))),
         "wipefs" | "fdisk" | "parted" | "sgdisk" => {
             if has_flag(args, 'l', &["--list"]) || args.iter().any(|a| a == "print") {
                 risk(ReadOnly, format!("{name} only lists partitions"))
@@ -431,35 +411,21 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
                 risk(Destructive, format!("{name} changes disk partitions"))
             }
         }
-        "truncate" => risk(
-            Destructive,
-            format!("truncate on {}", operands(args).join(" ")),
-        ),
+        "truncate" => risk(Destructive, format!("truncate on {}", operands(args).join(" "))),
         "kill" => {
-            let sig9 = args.iter().any(|a| {
-                a == "-9" || a == "-KILL" || a == "-SIGKILL" || a == "SIGKILL" || a == "KILL"
-            });
+            let sig9 =
+                args.iter().any(|a| a == "-9" || a == "-KILL" || a == "-SIGKILL" || a == "SIGKILL" || a == "KILL");
             if args.iter().any(|a| a == "-0" || a == "-l") {
                 risk(ReadOnly, "kill -0/-l only checks")
             } else if sig9 {
-                risk(
-                    Destructive,
-                    format!("kill -9 on {}", operands(args).join(" ")),
-                )
+                risk(Destructive, format!("kill -9 on {}", operands(args).join(" ")))
             } else {
-                risk(
-                    Mutating,
-                    format!("sends a signal to {}", operands(args).join(" ")),
-                )
+                risk(Mutating, format!("sends a signal to {}", operands(args).join(" ")))
             }
         }
-        "pkill" | "killall" => risk(
-            Destructive,
-            format!(
-                "{name} kills every process matching {}",
-                operands(args).join(" ")
-            ),
-        ),
+        "pkill" | "killall" => {
+            risk(Destructive, format!("{name} kills every process matching {}", operands(args).join(" ")))
+        }
         "systemctl" => systemctl(args),
         "dmesg" => {
             if has_flag(args, 'c', &["--clear", "--read-clear"]) || has_flag(args, 'C', &[]) {
@@ -482,10 +448,7 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             }
         }
         "journalctl" => {
-            if args
-                .iter()
-                .any(|a| a.starts_with("--vacuum") || a == "--rotate" || a == "--flush")
-            {
+            if args.iter().any(|a| a.starts_with("--vacuum") || a == "--rotate" || a == "--flush") {
                 risk(Destructive, "journalctl deletes or rotates journal files")
             } else {
                 risk(ReadOnly, "journalctl reads logs")
@@ -511,18 +474,9 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             if args.iter().any(|a| {
                 a.starts_with("-i")
                     || a.starts_with("--in-place")
-                    || (a.starts_with('-')
-                        && !a.starts_with("--")
-                        && a.contains('i')
-                        && name == "sed")
+                    || (a.starts_with('-') && !a.starts_with("--") && a.contains('i') && name == "sed")
             }) {
-                risk(
-                    Mutating,
-                    format!(
-                        "{name} -i edits {} in place",
-                        operands(args).last().unwrap_or(&"")
-                    ),
-                )
+                risk(Mutating, format!("{name} -i edits {} in place", operands(args).last().unwrap_or(&"")))
             } else if name == "sed" {
                 risk(ReadOnly, "sed without -i only prints")
             } else {
@@ -530,10 +484,7 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             }
         }
         "tee" => {
-            let targets: Vec<&str> = operands(args)
-                .into_iter()
-                .filter(|t| !t.starts_with("/dev/"))
-                .collect();
+            let targets: Vec<&str> = operands(args).into_iter().filter(|t| !t.starts_with("/dev/")).collect();
             if targets.is_empty() {
                 risk(ReadOnly, "tee to /dev only")
             } else {
@@ -545,13 +496,7 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             if mode.contains('t') && !mode.contains('x') && !mode.contains('c') {
                 risk(ReadOnly, "tar only lists")
             } else if mode.contains('x') {
-                risk(
-                    Mutating,
-                    format!(
-                        "tar extracts {} over existing files",
-                        operands(args).join(" ")
-                    ),
-                )
+                risk(Mutating, format!("tar extracts {} over existing files", operands(args).join(" ")))
             } else {
                 risk(Mutating, "tar writes an archive")
             }
@@ -567,9 +512,7 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
                 || args.iter().any(|a| a == "list")
             {
                 risk(ReadOnly, format!("{name} lists rules"))
-            } else if has_flag(args, 'F', &["--flush"])
-                || has_flag(args, 'X', &[])
-                || args.iter().any(|a| a == "flush")
+            } else if has_flag(args, 'F', &["--flush"]) || has_flag(args, 'X', &[]) || args.iter().any(|a| a == "flush")
             {
                 risk(Destructive, format!("{name} flushes firewall rules"))
             } else {
@@ -578,15 +521,9 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
         }
         "rsync" => {
             if args.iter().any(|a| a.starts_with("--delete")) {
-                risk(
-                    Destructive,
-                    "rsync --delete removes files at the destination",
-                )
+                risk(Destructive, "rsync --delete removes files at the destination")
             } else {
-                risk(
-                    Mutating,
-                    format!("rsync copies to {}", operands(args).last().unwrap_or(&"")),
-                )
+                risk(Mutating, format!("rsync copies to {}", operands(args).last().unwrap_or(&"")))
             }
         }
         "crontab" => {
@@ -600,10 +537,7 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
         }
         "ip" => {
             let (sub, rest) = subcommand(args);
-            if rest.is_empty()
-                || rest.iter().any(|a| a == "show" || a == "list" || a == "ls")
-                || sub == "-s"
-            {
+            if rest.is_empty() || rest.iter().any(|a| a == "show" || a == "list" || a == "ls") || sub == "-s" {
                 risk(ReadOnly, format!("ip {sub} shows state"))
             } else {
                 risk(Mutating, format!("ip {sub} changes network state"))
@@ -617,13 +551,11 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             }
         }
         "ufw" if args.iter().any(|a| a == "status") => risk(ReadOnly, "ufw status only reads"),
-        "pip" | "pip3" | "apt" | "apt-get" | "yum" | "dnf" | "brew" | "snap" | "npm" | "gem"
-        | "helm" => packages(name, args),
+        "pip" | "pip3" | "apt" | "apt-get" | "yum" | "dnf" | "brew" | "snap" | "npm" | "gem" | "helm" => {
+            packages(name, args)
+        }
         "sudo" | "doas" => {
-            let rest = skip_options(
-                args,
-                &["-u", "-g", "-C", "-p", "-U", "-h", "-D", "-r", "-t"],
-            );
+            let rest = skip_options(args, &["-u", "-g", "-C", "-p", "-U", "-h", "-D", "-r", "-t"]);
             let r = inner(c, name, &rest, stdin);
             if rest.is_empty() {
                 risk(Unknown, format!("{name} without a command"))
@@ -662,9 +594,7 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             inner(c, name, &rest, stdin)
         }
         "python" | "python3" | "node" => interpreter(name, args),
-        _ if first.contains('/') || first.ends_with(".sh") || first.ends_with(".py") => {
-            script_risk_with(first, args)
-        }
+        _ if first.contains('/') || first.ends_with(".sh") || first.ends_with(".py") => script_risk_with(first, args),
         _ if MUTATING.contains(&name) => risk(Mutating, format!("{name} changes state")),
         _ => risk(Unknown, format!("unrecognised command {name}")),
     }
@@ -681,9 +611,7 @@ fn read_only_command(name: &str, argv: &[String], args: &[String]) -> Risk {
         "env" if args.iter().any(|a| !a.starts_with('-') && !a.contains('=')) => {
             risk(Unknown, format!("env runs {}", shown(args)))
         }
-        "fuser" if has_flag(args, 'k', &["--kill"]) => {
-            risk(Destructive, "fuser -k kills processes")
-        }
+        "fuser" if has_flag(args, 'k', &["--kill"]) => risk(Destructive, "fuser -k kills processes"),
         "timedatectl" | "hostnamectl" if args.iter().any(|a| a.starts_with("set")) => {
             risk(Mutating, format!("{name} changes system settings"))
         }
@@ -720,14 +648,12 @@ fn systemctl(args: &[String]) -> Risk {
     let (sub, rest) = subcommand(args);
     let unit = rest.first().map(String::as_str).unwrap_or("");
     match sub {
-        "" | "status" | "is-active" | "is-enabled" | "is-failed" | "show" | "cat"
-        | "list-units" | "list-unit-files" | "list-timers" | "list-sockets"
-        | "list-dependencies" | "help" => risk(ReadOnly, format!("systemctl {sub} only reads")),
+        "" | "status" | "is-active" | "is-enabled" | "is-failed" | "show" | "cat" | "list-units"
+        | "list-unit-files" | "list-timers" | "list-sockets" | "list-dependencies" | "help" => {
+            risk(ReadOnly, format!("systemctl {sub} only reads"))
+        }
         "kill" => risk(Destructive, format!("systemctl kill {unit}")),
-        _ => risk(
-            Mutating,
-            format!("systemctl {sub} {unit}").trim_end().to_string(),
-        ),
+        _ => risk(Mutating, format!("systemctl {sub} {unit}").trim_end().to_string()),
     }
 }
 
@@ -741,55 +667,32 @@ fn container(name: &str, args: &[String]) -> Risk {
         || sub == "network"
     {
         let (s2, r2) = subcommand(rest);
-        if sub == "system" && s2 == "prune"
-            || matches!(s2, "rm" | "prune" | "down") && sub != "compose"
-        {
+        if sub == "system" && s2 == "prune" || matches!(s2, "rm" | "prune" | "down") && sub != "compose" {
             return risk(Destructive, format!("{name} {sub} {s2} removes resources"));
         }
         if sub == "compose" && s2 == "down" && has_flag(r2, 'v', &["--volumes"]) {
-            return risk(
-                Destructive,
-                format!("{name} compose down -v deletes volumes"),
-            );
+            return risk(Destructive, format!("{name} compose down -v deletes volumes"));
         }
         sub = s2;
         rest = r2;
     }
-    let target = rest
-        .iter()
-        .find(|a| !a.starts_with('-'))
-        .map(String::as_str)
-        .unwrap_or("");
+    let target = rest.iter().find(|a| !a.starts_with('-')).map(String::as_str).unwrap_or("");
     match sub {
-        "ps" | "logs" | "inspect" | "stats" | "images" | "top" | "version" | "info" | "ls"
-        | "port" | "events" | "history" | "config" => {
-            risk(ReadOnly, format!("{name} {sub} only reads"))
-        }
+        "ps" | "logs" | "inspect" | "stats" | "images" | "top" | "version" | "info" | "ls" | "port" | "events"
+        | "history" | "config" => risk(ReadOnly, format!("{name} {sub} only reads")),
         "rm" | "rmi" | "kill" | "prune" => risk(Destructive, format!("{name} {sub} {target}")),
-        _ => risk(
-            Mutating,
-            format!("{name} {sub} {target}").trim_end().to_string(),
-        ),
+        _ => risk(Mutating, format!("{name} {sub} {target}").trim_end().to_string()),
     }
 }
 
 fn kubectl(c: &mut Classifier, name: &str, args: &[String]) -> Risk {
-    let rest = skip_options(
-        args,
-        &["-n", "--namespace", "--context", "-l", "--kubeconfig", "-c"],
-    );
+    let rest = skip_options(args, &["-n", "--namespace", "--context", "-l", "--kubeconfig", "-c"]);
     let sub = rest.first().map(String::as_str).unwrap_or("");
-    let obj = rest
-        .get(1..)
-        .unwrap_or(&[])
-        .iter()
-        .filter(|a| !a.starts_with('-'))
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let obj =
+        rest.get(1..).unwrap_or(&[]).iter().filter(|a| !a.starts_with('-')).cloned().collect::<Vec<_>>().join(" ");
     match sub {
-        "get" | "describe" | "logs" | "top" | "explain" | "version" | "api-resources"
-        | "api-versions" | "cluster-info" | "events" | "auth" | "diff" | "whoami" | "adm"
+        "get" | "describe" | "logs" | "top" | "explain" | "version" | "api-resources" | "api-versions"
+        | "cluster-info" | "events" | "auth" | "diff" | "whoami" | "adm"
             if !(sub == "adm" && rest.iter().any(|a| a == "drain" || a == "cordon")) =>
         {
             risk(ReadOnly, format!("{name} {sub} only reads"))
@@ -797,11 +700,7 @@ fn kubectl(c: &mut Classifier, name: &str, args: &[String]) -> Risk {
         "rollout" if rest.iter().any(|a| a == "status" || a == "history") => {
             risk(ReadOnly, format!("{name} rollout status"))
         }
-        "config"
-            if rest
-                .iter()
-                .any(|a| a == "view" || a.starts_with("get-") || a == "current-context") =>
-        {
+        "config" if rest.iter().any(|a| a == "view" || a.starts_with("get-") || a == "current-context") => {
             risk(ReadOnly, format!("{name} config view"))
         }
         "delete" | "drain" => risk(Destructive, format!("{name} {sub} {obj}")),
@@ -813,13 +712,8 @@ fn kubectl(c: &mut Classifier, name: &str, args: &[String]) -> Risk {
             }
             _ => risk(Unknown, format!("{name} exec opens a shell")),
         },
-        "scale" if rest.iter().any(|a| a == "--replicas=0") => {
-            risk(Destructive, format!("{name} scale to zero {obj}"))
-        }
-        _ => risk(
-            Mutating,
-            format!("{name} {sub} {obj}").trim_end().to_string(),
-        ),
+        "scale" if rest.iter().any(|a| a == "--replicas=0") => risk(Destructive, format!("{name} scale to zero {obj}")),
+        _ => risk(Mutating, format!("{name} {sub} {obj}").trim_end().to_string()),
     }
 }
 
@@ -828,12 +722,9 @@ fn git(args: &[String]) -> Risk {
     let sub = rest.first().map(String::as_str).unwrap_or("");
     let rest = rest.get(1..).unwrap_or(&[]);
     match sub {
-        "log" | "status" | "diff" | "show" | "rev-parse" | "blame" | "ls-files" | "describe"
-        | "shortlog" | "reflog" | "grep" | "ls-remote" | "fetch" | "remote"
-            if !(sub == "remote"
-                && rest
-                    .iter()
-                    .any(|a| matches!(a.as_str(), "add" | "remove" | "rm" | "set-url"))) =>
+        "log" | "status" | "diff" | "show" | "rev-parse" | "blame" | "ls-files" | "describe" | "shortlog"
+        | "reflog" | "grep" | "ls-remote" | "fetch" | "remote"
+            if !(sub == "remote" && rest.iter().any(|a| matches!(a.as_str(), "add" | "remove" | "rm" | "set-url"))) =>
         {
             risk(ReadOnly, format!("git {sub} only reads"))
         }
@@ -845,16 +736,10 @@ fn git(args: &[String]) -> Risk {
         {
             risk(ReadOnly, format!("git {sub} lists"))
         }
-        "reset" if rest.iter().any(|a| a == "--hard") => risk(
-            Destructive,
-            format!("git reset --hard {}", operands(rest).join(" "))
-                .trim_end()
-                .to_string(),
-        ),
-        "clean" => risk(
-            Destructive,
-            format!("git clean {} deletes untracked files", rest.join(" ")),
-        ),
+        "reset" if rest.iter().any(|a| a == "--hard") => {
+            risk(Destructive, format!("git reset --hard {}", operands(rest).join(" ")).trim_end().to_string())
+        }
+        "clean" => risk(Destructive, format!("git clean {} deletes untracked files", rest.join(" "))),
         "push" if has_flag(rest, 'f', &["--force", "--force-with-lease"]) => {
             risk(Destructive, "git push --force rewrites remote history")
         }
@@ -862,16 +747,10 @@ fn git(args: &[String]) -> Risk {
         "stash" if rest.iter().any(|a| a == "drop" || a == "clear") => {
             risk(Destructive, "git stash drop/clear discards changes")
         }
-        "checkout" | "restore" if rest.iter().any(|a| a == "--" || a == ".") => risk(
-            Mutating,
-            format!("git {sub} overwrites working-tree files {}", rest.join(" ")),
-        ),
-        _ => risk(
-            Mutating,
-            format!("git {sub} {}", operands(rest).join(" "))
-                .trim_end()
-                .to_string(),
-        ),
+        "checkout" | "restore" if rest.iter().any(|a| a == "--" || a == ".") => {
+            risk(Mutating, format!("git {sub} overwrites working-tree files {}", rest.join(" ")))
+        }
+        _ => risk(Mutating, format!("git {sub} {}", operands(rest).join(" ")).trim_end().to_string()),
     }
 }
 
@@ -885,10 +764,7 @@ fn curl(args: &[String]) -> Risk {
         if a == "-X" || a == "--request" {
             method = args.get(i + 1).map(|m| m.to_uppercase());
             i += 1;
-        } else if let Some(m) = a
-            .strip_prefix("-X")
-            .filter(|m| !m.is_empty())
-            .or_else(|| a.strip_prefix("--request="))
+        } else if let Some(m) = a.strip_prefix("-X").filter(|m| !m.is_empty()).or_else(|| a.strip_prefix("--request="))
         {
             method = Some(m.to_uppercase());
         } else if a.starts_with("--data")
@@ -902,9 +778,7 @@ fn curl(args: &[String]) -> Risk {
             body = true;
             i += 1;
         } else if a == "-o" || a == "--output" {
-            output = args
-                .get(i + 1)
-                .is_some_and(|t| t != "/dev/null" && t != "-");
+            output = args.get(i + 1).is_some_and(|t| t != "/dev/null" && t != "-");
             i += 1;
         } else if a == "-O" || a == "--remote-name" {
             output = true;
@@ -913,20 +787,13 @@ fn curl(args: &[String]) -> Risk {
         }
         i += 1;
     }
-    let url = args
-        .iter()
-        .rev()
-        .find(|a| a.contains("://") || a.starts_with("localhost"))
-        .map(String::as_str)
-        .unwrap_or("");
+    let url =
+        args.iter().rev().find(|a| a.contains("://") || a.starts_with("localhost")).map(String::as_str).unwrap_or("");
     match method.as_deref() {
         Some("DELETE") => risk(Destructive, format!("curl DELETE {url}")),
         Some(m) if m != "GET" && m != "HEAD" => risk(Mutating, format!("curl {m} {url}")),
         _ if body => risk(Mutating, format!("curl sends data to {url}")),
-        _ if output => risk(
-            Mutating,
-            format!("curl writes a downloaded file from {url}"),
-        ),
+        _ if output => risk(Mutating, format!("curl writes a downloaded file from {url}")),
         _ => risk(ReadOnly, format!("curl GET {url}").trim_end().to_string()),
     }
 }
@@ -936,19 +803,12 @@ fn database(name: &str, args: &[String], stdin: &[String]) -> Risk {
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
-        if matches!(
-            a.as_str(),
-            "-c" | "--command" | "-e" | "--execute" | "--eval"
-        ) {
+        if matches!(a.as_str(), "-c" | "--command" | "-e" | "--execute" | "--eval") {
             if let Some(v) = args.get(i + 1) {
                 sql.push(v.clone());
             }
             i += 1;
-        } else if name == "sqlite3"
-            && !a.starts_with('-')
-            && i > 0
-            && args[..i].iter().any(|p| !p.starts_with('-'))
-        {
+        } else if name == "sqlite3" && !a.starts_with('-') && i > 0 && args[..i].iter().any(|p| !p.starts_with('-')) {
             sql.push(a.clone());
         }
         i += 1;
@@ -964,13 +824,10 @@ fn redis(args: &[String]) -> Risk {
     let ops = skip_options(args, &["-h", "-p", "-a", "-n", "-u", "--user", "--pass"]);
     let op = ops.first().map(|s| s.to_uppercase()).unwrap_or_default();
     match op.as_str() {
-        "FLUSHALL" | "FLUSHDB" | "DEL" | "UNLINK" | "SHUTDOWN" => {
-            risk(Destructive, format!("redis-cli {op}"))
-        }
+        "FLUSHALL" | "FLUSHDB" | "DEL" | "UNLINK" | "SHUTDOWN" => risk(Destructive, format!("redis-cli {op}")),
         "" => risk(Unknown, "redis-cli interactive session"),
-        "GET" | "INFO" | "PING" | "KEYS" | "SCAN" | "TTL" | "TYPE" | "LLEN" | "HGETALL"
-        | "MONITOR" | "DBSIZE" | "CLIENT" | "SLOWLOG" | "--SCAN" | "--BIGKEYS" | "MEMORY"
-        | "CONFIG"
+        "GET" | "INFO" | "PING" | "KEYS" | "SCAN" | "TTL" | "TYPE" | "LLEN" | "HGETALL" | "MONITOR" | "DBSIZE"
+        | "CLIENT" | "SLOWLOG" | "--SCAN" | "--BIGKEYS" | "MEMORY" | "CONFIG"
             if !(op == "CONFIG" && ops.get(1).is_some_and(|s| s.eq_ignore_ascii_case("set"))) =>
         {
             risk(ReadOnly, format!("redis-cli {op} only reads"))
@@ -982,10 +839,8 @@ fn redis(args: &[String]) -> Risk {
 fn packages(name: &str, args: &[String]) -> Risk {
     let (sub, _) = subcommand(args);
     match sub {
-        "list" | "show" | "search" | "policy" | "freeze" | "info" | "check" | "outdated" | "ls"
-        | "status" | "history" | "version" | "--version" => {
-            risk(ReadOnly, format!("{name} {sub} only reads"))
-        }
+        "list" | "show" | "search" | "policy" | "freeze" | "info" | "check" | "outdated" | "ls" | "status"
+        | "history" | "version" | "--version" => risk(ReadOnly, format!("{name} {sub} only reads")),
         "remove" | "purge" | "uninstall" | "autoremove" | "erase" => {
             risk(Destructive, format!("{name} {sub} removes packages"))
         }
@@ -995,21 +850,13 @@ fn packages(name: &str, args: &[String]) -> Risk {
 
 fn find(c: &mut Classifier, args: &[String]) -> Risk {
     if args.iter().any(|a| a == "-delete") {
-        return risk(
-            Destructive,
-            format!(
-                "find -delete under {}",
-                args.first().map(String::as_str).unwrap_or(".")
-            ),
-        );
+        return risk(Destructive, format!("find -delete under {}", args.first().map(String::as_str).unwrap_or(".")));
     }
     let mut worst = risk(ReadOnly, "find only lists files");
     for (i, a) in args.iter().enumerate() {
         if matches!(a.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
-            let end = args[i + 1..]
-                .iter()
-                .position(|x| x == ";" || x == "+" || x == "\\;")
-                .map_or(args.len(), |p| i + 1 + p);
+            let end =
+                args[i + 1..].iter().position(|x| x == ";" || x == "+" || x == "\\;").map_or(args.len(), |p| i + 1 + p);
             let r = c.argv_risk(&args[i + 1..end], &[]);
             if r.class > worst.class {
                 worst = risk(r.class, format!("find -exec: {}", r.reason));
@@ -1020,18 +867,10 @@ fn find(c: &mut Classifier, args: &[String]) -> Risk {
 }
 
 fn ssh(c: &mut Classifier, args: &[String]) -> Risk {
-    let rest = skip_options(
-        args,
-        &[
-            "-i", "-p", "-o", "-l", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-W",
-        ],
-    );
+    let rest = skip_options(args, &["-i", "-p", "-o", "-l", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-W"]);
     let host = rest.first().map(String::as_str).unwrap_or("");
     if rest.len() <= 1 {
-        return risk(
-            Unknown,
-            format!("ssh opens an interactive session on {host}"),
-        );
+        return risk(Unknown, format!("ssh opens an interactive session on {host}"));
     }
     let r = c.text_risk(&rest[1..].join(" "));
     risk(r.class, format!("on {host}: {}", r.reason))
@@ -1042,15 +881,9 @@ fn interpreter(name: &str, args: &[String]) -> Risk {
         let module = args.get(i + 1).map(String::as_str).unwrap_or("");
         return match module {
             "pytest" | "json.tool" | "pip"
-                if module != "pip"
-                    || args
-                        .iter()
-                        .any(|a| a == "list" || a == "show" || a == "freeze") =>
+                if module != "pip" || args.iter().any(|a| a == "list" || a == "show" || a == "freeze") =>
             {
-                risk(
-                    ReadOnly,
-                    format!("{name} -m {module} only reads or runs tests"),
-                )
+                risk(ReadOnly, format!("{name} -m {module} only reads or runs tests"))
             }
             _ => risk(Unknown, format!("{name} -m {module}")),
         };
@@ -1070,45 +903,24 @@ fn script_risk(path: &str) -> Risk {
 }
 
 fn script_risk_with(path: &str, args: &[String]) -> Risk {
-    if !args.is_empty()
-        && args
-            .iter()
-            .all(|a| matches!(a.as_str(), "--help" | "-h" | "--version"))
-    {
-        return risk(
-            ReadOnly,
-            format!("{path} {} only prints usage", args.join(" ")),
-        );
+    if !args.is_empty() && args.iter().all(|a| matches!(a.as_str(), "--help" | "-h" | "--version")) {
+        return risk(ReadOnly, format!("{path} {} only prints usage", args.join(" ")));
     }
     let base = path.rsplit('/').next().unwrap_or(path).to_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| base.contains(w));
-    if has(&[
-        "delete", "purge", "wipe", "destroy", "reset", "clean", "drop", "nuke",
-    ]) {
-        risk(
-            Destructive,
-            format!("runs script {path} (name suggests it deletes or resets)"),
-        )
+    if has(&["delete", "purge", "wipe", "destroy", "reset", "clean", "drop", "nuke"]) {
+        risk(Destructive, format!("runs script {path} (name suggests it deletes or resets)"))
     } else if has(&[
-        "check", "status", "doctor", "health", "verify", "validate", "list", "show", "diag",
-        "inspect", "report", "recent", "summary", "rates",
+        "check", "status", "doctor", "health", "verify", "validate", "list", "show", "diag", "inspect", "report",
+        "recent", "summary", "rates",
     ]) {
-        risk(
-            ReadOnly,
-            format!("runs script {path} (name suggests a check; contents not inspected)"),
-        )
+        risk(ReadOnly, format!("runs script {path} (name suggests a check; contents not inspected)"))
     } else if has(&[
-        "stop", "start", "restart", "deploy", "restore", "rollback", "migrate", "install",
-        "backup", "emit", "update", "fix", "repair", "init", "rotate", "archive", "kill",
+        "stop", "start", "restart", "deploy", "restore", "rollback", "migrate", "install", "backup", "emit", "update",
+        "fix", "repair", "init", "rotate", "archive", "kill",
     ]) {
-        risk(
-            Mutating,
-            format!("runs script {path} (name suggests it changes state)"),
-        )
+        risk(Mutating, format!("runs script {path} (name suggests it changes state)"))
     } else {
-        risk(
-            Unknown,
-            format!("runs script {path}; contents not inspected"),
-        )
+        risk(Unknown, format!("runs script {path}; contents not inspected"))
     }
 }

@@ -4,8 +4,8 @@
 //! command was composed (pipelines, `&&`, subshells, loops, functions).
 
 use brush_parser::ast::{
-    AssignmentValue, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList,
-    IoFileRedirectKind, IoFileRedirectTarget, IoRedirect, Pipeline, Program, SimpleCommand,
+    AssignmentValue, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList, IoFileRedirectKind,
+    IoFileRedirectTarget, IoRedirect, Pipeline, Program, SimpleCommand,
 };
 use brush_parser::word::{self, WordPiece, WordPieceWithSource};
 use brush_parser::ParserOptions;
@@ -74,9 +74,7 @@ fn walk_list(list: &CompoundList, out: &mut Vec<Item>) {
         walk_pipeline(&and_or.first, out);
         for next in &and_or.additional {
             match next {
-                brush_parser::ast::AndOr::And(p) | brush_parser::ast::AndOr::Or(p) => {
-                    walk_pipeline(p, out)
-                }
+                brush_parser::ast::AndOr::And(p) | brush_parser::ast::AndOr::Or(p) => walk_pipeline(p, out),
             }
         }
     }
@@ -96,17 +94,11 @@ fn walk_command(cmd: &Command, out: &mut Vec<Item>) {
             if let Some(r) = redirects {
                 // Redirections on a compound command apply to it as a whole; record them
                 // on an empty pseudo-command so the rules still see the file write.
-                let mut s = Simple {
-                    compound: true,
-                    ..Simple::default()
-                };
+                let mut s = Simple { compound: true, ..Simple::default() };
                 for redirect in &r.0 {
                     redirect_into(redirect, &mut s);
                 }
-                if !s.redirects.is_empty()
-                    || !s.stdin_docs.is_empty()
-                    || !s.substitutions.is_empty()
-                {
+                if !s.redirects.is_empty() || !s.stdin_docs.is_empty() || !s.substitutions.is_empty() {
                     out.push(Item::Simple(s));
                 }
             }
@@ -167,16 +159,9 @@ fn looks_like_words(text: &str) -> bool {
     let text = text.trim_start_matches(|c: char| c == '(' || c.is_whitespace());
     let words: Vec<&str> = text.split_whitespace().collect();
     words.len() >= 2
-        && words[0]
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c))
-        && words[0]
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-        && words[1..]
-            .iter()
-            .any(|w| w.starts_with('-') || w.contains('/') || w.chars().all(char::is_alphabetic))
+        && words[0].chars().all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c))
+        && words[0].chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && words[1..].iter().any(|w| w.starts_with('-') || w.contains('/') || w.chars().all(char::is_alphabetic))
 }
 
 fn simple(s: &SimpleCommand) -> Simple {
@@ -192,10 +177,7 @@ fn simple(s: &SimpleCommand) -> Simple {
     for (in_prefix, item) in suffix {
         item_into(in_prefix, item, &mut out, &mut words);
     }
-    if s.word_or_name
-        .as_ref()
-        .is_some_and(|w| w.value.trim_start().starts_with('$'))
-    {
+    if s.word_or_name.as_ref().is_some_and(|w| w.value.trim_start().starts_with('$')) {
         out.dynamic_name = true;
     }
     for raw in words {
@@ -205,12 +187,7 @@ fn simple(s: &SimpleCommand) -> Simple {
     out
 }
 
-fn item_into<'a>(
-    in_prefix: bool,
-    item: &'a CommandPrefixOrSuffixItem,
-    out: &mut Simple,
-    words: &mut Vec<&'a str>,
-) {
+fn item_into<'a>(in_prefix: bool, item: &'a CommandPrefixOrSuffixItem, out: &mut Simple, words: &mut Vec<&'a str>) {
     match item {
         CommandPrefixOrSuffixItem::IoRedirect(r) => redirect_into(r, out),
         CommandPrefixOrSuffixItem::Word(w) => words.push(&w.value),
@@ -249,23 +226,16 @@ fn redirect_into(r: &IoRedirect, out: &mut Simple) {
             match target {
                 IoFileRedirectTarget::Filename(w) => {
                     let t = unquote_into(&w.value, &mut out.substitutions);
-                    out.redirects.push(FileRedirect {
-                        append,
-                        write,
-                        target: t,
-                    });
+                    out.redirects.push(FileRedirect { append, write, target: t });
                 }
-                IoFileRedirectTarget::ProcessSubstitution(_, sub) => {
-                    out.substitutions.push(sub.list.to_string())
-                }
+                IoFileRedirectTarget::ProcessSubstitution(_, sub) => out.substitutions.push(sub.list.to_string()),
                 IoFileRedirectTarget::Fd(_) | IoFileRedirectTarget::Duplicate(_) => {}
             }
         }
         IoRedirect::HereDocument(_, doc) => {
             if doc.requires_expansion {
                 let body = &doc.doc.value;
-                let parsed =
-                    std::panic::catch_unwind(|| word::parse_heredoc(body, &options()).ok());
+                let parsed = std::panic::catch_unwind(|| word::parse_heredoc(body, &options()).ok());
                 if let Ok(Some(pieces)) = parsed {
                     collect_substitutions(&pieces, &mut out.substitutions);
                 }
@@ -278,11 +248,7 @@ fn redirect_into(r: &IoRedirect, out: &mut Simple) {
         }
         IoRedirect::OutputAndError(w, append) => {
             let t = unquote_into(&w.value, &mut out.substitutions);
-            out.redirects.push(FileRedirect {
-                append: *append,
-                write: true,
-                target: t,
-            });
+            out.redirects.push(FileRedirect { append: *append, write: true, target: t });
         }
     }
 }
@@ -306,11 +272,10 @@ pub fn unquote_into(raw: &str, subs: &mut Vec<String>) -> String {
 fn render(raw: &str, pieces: &[WordPieceWithSource], out: &mut String) {
     for p in pieces {
         match &p.piece {
-            WordPiece::Text(t) | WordPiece::SingleQuotedText(t) | WordPiece::AnsiCQuotedText(t) => {
-                out.push_str(t)
+            WordPiece::Text(t) | WordPiece::SingleQuotedText(t) | WordPiece::AnsiCQuotedText(t) => out.push_str(t),
+            WordPiece::DoubleQuotedSequence(inner) | WordPiece::GettextDoubleQuotedSequence(inner) => {
+                render(raw, inner, out)
             }
-            WordPiece::DoubleQuotedSequence(inner)
-            | WordPiece::GettextDoubleQuotedSequence(inner) => render(raw, inner, out),
             WordPiece::EscapeSequence(e) => out.push_str(e.strip_prefix('\\').unwrap_or(e)),
             _ => out.push_str(raw.get(p.start_index..p.end_index).unwrap_or("")),
         }
@@ -320,11 +285,10 @@ fn render(raw: &str, pieces: &[WordPieceWithSource], out: &mut String) {
 fn collect_substitutions(pieces: &[WordPieceWithSource], subs: &mut Vec<String>) {
     for p in pieces {
         match &p.piece {
-            WordPiece::CommandSubstitution(c) | WordPiece::BackquotedCommandSubstitution(c) => {
-                subs.push(c.clone())
+            WordPiece::CommandSubstitution(c) | WordPiece::BackquotedCommandSubstitution(c) => subs.push(c.clone()),
+            WordPiece::DoubleQuotedSequence(inner) | WordPiece::GettextDoubleQuotedSequence(inner) => {
+                collect_substitutions(inner, subs)
             }
-            WordPiece::DoubleQuotedSequence(inner)
-            | WordPiece::GettextDoubleQuotedSequence(inner) => collect_substitutions(inner, subs),
             _ => {}
         }
     }

@@ -15,14 +15,11 @@ pub fn risk(client: &str, sql: &str) -> Risk {
         let first = upper.split_whitespace().next().unwrap_or("");
         let (class, what) = match first {
             "DELETE" | "DROP" | "TRUNCATE" => (RiskClass::Destructive, first.to_string()),
-            ".RESTORE" => (
-                RiskClass::Destructive,
-                ".restore overwrites the database".to_string(),
-            ),
-            "SELECT" | "EXPLAIN" | "SHOW" | "DESCRIBE" | "WITH" | ".TABLES" | ".SCHEMA"
-            | ".DUMP" | ".INDEXES" | ".HEADERS" | ".MODE" | ".DATABASES" | ".DBINFO" | ".QUIT"
-            | ".EXIT" | ".TIMER" | ".ECHO" | ".SHOW" | ".PRINT" | ".WIDTH" | ".NULLVALUE"
-            | ".STATS" | "\\DT" | "\\L" | "\\D" | "\\DU" | "\\Q" | "BEGIN" | "COMMIT" => {
+            ".RESTORE" => (RiskClass::Destructive, ".restore overwrites the database".to_string()),
+            "SELECT" | "EXPLAIN" | "SHOW" | "DESCRIBE" | "WITH" | ".TABLES" | ".SCHEMA" | ".DUMP" | ".INDEXES"
+            | ".HEADERS" | ".MODE" | ".DATABASES" | ".DBINFO" | ".QUIT" | ".EXIT" | ".TIMER" | ".ECHO" | ".SHOW"
+            | ".PRINT" | ".WIDTH" | ".NULLVALUE" | ".STATS" | "\\DT" | "\\L" | "\\D" | "\\DU" | "\\Q" | "BEGIN"
+            | "COMMIT" => {
                 if first == "WITH" && (upper.contains(" DELETE ") || upper.contains(" UPDATE ")) {
                     (RiskClass::Mutating, "WITH ... UPDATE/DELETE".to_string())
                 } else {
@@ -36,13 +33,11 @@ pub fn risk(client: &str, sql: &str) -> Risk {
                     (RiskClass::ReadOnly, "PRAGMA query".to_string())
                 }
             }
-            "INSERT" | "UPDATE" | "CREATE" | "ALTER" | "REPLACE" | "VACUUM" | "REINDEX"
-            | "ATTACH" | "ANALYZE" | "GRANT" | "REVOKE" | ".BACKUP" | ".RECOVER" | ".IMPORT"
-            | ".SAVE" | ".CLONE" => (RiskClass::Mutating, first.to_string()),
-            _ => (
-                RiskClass::Unknown,
-                format!("unrecognised statement {first}"),
-            ),
+            "INSERT" | "UPDATE" | "CREATE" | "ALTER" | "REPLACE" | "VACUUM" | "REINDEX" | "ATTACH" | "ANALYZE"
+            | "GRANT" | "REVOKE" | ".BACKUP" | ".RECOVER" | ".IMPORT" | ".SAVE" | ".CLONE" => {
+                (RiskClass::Mutating, first.to_string())
+            }
+            _ => (RiskClass::Unknown, format!("unrecognised statement {first}")),
         };
         if class > worst.class {
             let reason = match class {

@@ -10,10 +10,7 @@ pub fn shared_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("SEVWATCH_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!(
-            "../shared not found at {} and SEVWATCH_REQUIRE_ALL=1",
-            dir.display()
-        );
+        panic!("../shared not found at {} and SEVWATCH_REQUIRE_ALL=1", dir.display());
     }
     println!("skipping: ../shared not found");
     None

@@ -23,7 +23,9 @@ pub async fn healthz() -> Json<serde_json::Value> {
 
 /// 200 when the database answers; 503 otherwise.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
-pub async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     match state.store.ping().await {
         Ok(()) => Ok(Json(json!({ "status": "ready", "database": state.store.backend_name() }))),
         Err(e) => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("database unreachable: {e}"))),

@@ -44,7 +44,12 @@ fn parse_severity(state: &AppState, field: &str, raw: &str) -> Result<Severity, 
 }
 
 /// Run one command and render the incident with the events it appended.
-async fn run(state: &AppState, caller: &Caller, target: Option<IncidentId>, command: Command) -> Result<IncidentView, ApiError> {
+async fn run(
+    state: &AppState,
+    caller: &Caller,
+    target: Option<IncidentId>,
+    command: Command,
+) -> Result<IncidentView, ApiError> {
     caller.require(Action::Respond)?;
     let now = Timestamp::now();
     let w = state.store.execute(IncidentOp { target, command, actor: caller.name.clone(), now }).await?;
@@ -66,7 +71,11 @@ pub struct DeclareRequest {
 /// Declare an incident.
 #[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", request_body = DeclareRequest,
     responses((status = 201, body = IncidentView), (status = 422, body = crate::Problem)))]
-pub async fn declare(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<DeclareRequest>) -> Result<(StatusCode, Json<IncidentView>), ApiError> {
+pub async fn declare(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<DeclareRequest>,
+) -> Result<(StatusCode, Json<IncidentView>), ApiError> {
     let severity = parse_severity(&state, "severity", &req.severity)?;
     let cmd = Command::Declare { title: req.title, severity, service: req.service, summary: req.summary };
     Ok((StatusCode::CREATED, Json(run(&state, &caller, None, cmd).await?)))
@@ -87,7 +96,11 @@ pub struct ListQuery {
 
 /// List incidents, newest first, with keyset pagination.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(ListQuery), responses((status = 200, body = IncidentList)))]
-pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Json<IncidentList>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<IncidentList>, ApiError> {
     caller.require(Action::Read)?;
     let mut statuses = Vec::new();
     for part in q.status.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
@@ -101,7 +114,8 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): Ap
     for part in q.severity.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
         severities.push(parse_severity(&state, "severity", part)?);
     }
-    let before = q.cursor.as_deref().map(|c| c.parse::<IncidentId>().map_err(|m| ApiError::invalid("cursor", m))).transpose()?;
+    let before =
+        q.cursor.as_deref().map(|c| c.parse::<IncidentId>().map_err(|m| ApiError::invalid("cursor", m))).transpose()?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid("limit", "limit must be between 1 and 500"));
@@ -125,7 +139,11 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): Ap
 /// One incident with its SLA clocks, checklist, roles and last ten events.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents", params(("id" = String, Path, description = "INC-<n>")),
     responses((status = 200, body = IncidentView), (status = 404, body = crate::Problem)))]
-pub async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<IncidentView>, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<IncidentView>, ApiError> {
     caller.require(Action::Read)?;
     let id = incident_id(&id)?;
     let inc = state.store.incident(id).await?;
@@ -136,7 +154,11 @@ pub async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<
 /// Acknowledge: someone is on it. Stops the response clock.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/ack", tag = "commands", params(("id" = String, Path)),
     responses((status = 200, body = IncidentView), (status = 409, body = crate::Problem)))]
-pub async fn ack(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<IncidentView>, ApiError> {
+pub async fn ack(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<IncidentView>, ApiError> {
     Ok(Json(run(&state, &caller, Some(incident_id(&id)?), Command::Acknowledge).await?))
 }
 
@@ -151,7 +173,12 @@ pub struct AssignRequest {
 /// Assign a role (or hand it off to someone else).
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/assign", tag = "commands", params(("id" = String, Path)), request_body = AssignRequest,
     responses((status = 200, body = IncidentView), (status = 422, body = crate::Problem)))]
-pub async fn assign(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(r): ApiJson<AssignRequest>) -> Result<Json<IncidentView>, ApiError> {
+pub async fn assign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<AssignRequest>,
+) -> Result<Json<IncidentView>, ApiError> {
     let id = incident_id(&id)?;
     Ok(Json(run(&state, &caller, Some(id), Command::Assign { role: r.role, to: r.to }).await?))
 }
@@ -167,7 +194,12 @@ pub struct StatusRequest {
 /// Post a status update.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/status", tag = "commands", params(("id" = String, Path)), request_body = StatusRequest,
     responses((status = 200, body = IncidentView), (status = 409, body = crate::Problem), (status = 422, body = crate::Problem)))]
-pub async fn status(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(r): ApiJson<StatusRequest>) -> Result<Json<IncidentView>, ApiError> {
+pub async fn status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<StatusRequest>,
+) -> Result<Json<IncidentView>, ApiError> {
     let id = incident_id(&id)?;
     let status: Status = r.status.parse().map_err(|m: String| ApiError::invalid("status", m))?;
     Ok(Json(run(&state, &caller, Some(id), Command::SetStatus { status, note: r.note }).await?))
@@ -183,7 +215,12 @@ pub struct SeverityRequest {
 /// Raise or lower the severity.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/severity", tag = "commands", params(("id" = String, Path)), request_body = SeverityRequest,
     responses((status = 200, body = IncidentView), (status = 409, body = crate::Problem), (status = 422, body = crate::Problem)))]
-pub async fn severity(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(r): ApiJson<SeverityRequest>) -> Result<Json<IncidentView>, ApiError> {
+pub async fn severity(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<SeverityRequest>,
+) -> Result<Json<IncidentView>, ApiError> {
     let id = incident_id(&id)?;
     let severity = parse_severity(&state, "severity", &r.severity)?;
     Ok(Json(run(&state, &caller, Some(id), Command::ChangeSeverity { severity, reason: r.reason }).await?))
@@ -198,7 +235,12 @@ pub struct NoteRequest {
 /// Add a note to the timeline.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/notes", tag = "commands", params(("id" = String, Path)), request_body = NoteRequest,
     responses((status = 200, body = IncidentView), (status = 422, body = crate::Problem)))]
-pub async fn note(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(r): ApiJson<NoteRequest>) -> Result<Json<IncidentView>, ApiError> {
+pub async fn note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<NoteRequest>,
+) -> Result<Json<IncidentView>, ApiError> {
     let id = incident_id(&id)?;
     Ok(Json(run(&state, &caller, Some(id), Command::AddNote { text: r.text }).await?))
 }
@@ -213,7 +255,12 @@ pub struct CheckRequest {
 /// Check a checklist item.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/check", tag = "commands", params(("id" = String, Path)), request_body = CheckRequest,
     responses((status = 200, body = IncidentView), (status = 409, body = crate::Problem), (status = 422, body = crate::Problem)))]
-pub async fn check(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(r): ApiJson<CheckRequest>) -> Result<Json<IncidentView>, ApiError> {
+pub async fn check(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<CheckRequest>,
+) -> Result<Json<IncidentView>, ApiError> {
     let id = incident_id(&id)?;
     Ok(Json(run(&state, &caller, Some(id), Command::Check { item: r.item }).await?))
 }
@@ -221,7 +268,12 @@ pub async fn check(State(state): State<AppState>, caller: Caller, Path(id): Path
 /// Uncheck a checklist item.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/uncheck", tag = "commands", params(("id" = String, Path)), request_body = CheckRequest,
     responses((status = 200, body = IncidentView), (status = 409, body = crate::Problem), (status = 422, body = crate::Problem)))]
-pub async fn uncheck(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(r): ApiJson<CheckRequest>) -> Result<Json<IncidentView>, ApiError> {
+pub async fn uncheck(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<CheckRequest>,
+) -> Result<Json<IncidentView>, ApiError> {
     let id = incident_id(&id)?;
     Ok(Json(run(&state, &caller, Some(id), Command::Uncheck { item: r.item }).await?))
 }
@@ -238,7 +290,12 @@ pub struct ResolveRequest {
 /// Resolve. Refused (409) while resolution checklist items are unchecked, unless forced.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/resolve", tag = "commands", params(("id" = String, Path)), request_body = ResolveRequest,
     responses((status = 200, body = IncidentView), (status = 409, body = crate::Problem)))]
-pub async fn resolve(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(r): ApiJson<ResolveRequest>) -> Result<Json<IncidentView>, ApiError> {
+pub async fn resolve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<ResolveRequest>,
+) -> Result<Json<IncidentView>, ApiError> {
     let id = incident_id(&id)?;
     Ok(Json(run(&state, &caller, Some(id), Command::Resolve { root_cause: r.root_cause, force: r.force }).await?))
 }
@@ -246,7 +303,11 @@ pub async fn resolve(State(state): State<AppState>, caller: Caller, Path(id): Pa
 /// Close a resolved incident.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/close", tag = "commands", params(("id" = String, Path)),
     responses((status = 200, body = IncidentView), (status = 409, body = crate::Problem)))]
-pub async fn close(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<IncidentView>, ApiError> {
+pub async fn close(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<IncidentView>, ApiError> {
     Ok(Json(run(&state, &caller, Some(incident_id(&id)?), Command::Close).await?))
 }
 
@@ -259,7 +320,12 @@ pub struct ReopenRequest {
 /// Reopen a resolved or closed incident (back to investigating).
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/reopen", tag = "commands", params(("id" = String, Path)), request_body = ReopenRequest,
     responses((status = 200, body = IncidentView), (status = 409, body = crate::Problem)))]
-pub async fn reopen(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(r): ApiJson<ReopenRequest>) -> Result<Json<IncidentView>, ApiError> {
+pub async fn reopen(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<ReopenRequest>,
+) -> Result<Json<IncidentView>, ApiError> {
     let id = incident_id(&id)?;
     Ok(Json(run(&state, &caller, Some(id), Command::Reopen { reason: r.reason }).await?))
 }
@@ -281,7 +347,12 @@ pub struct Timeline {
 /// The incident's timeline, oldest first.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/timeline", tag = "incidents", params(("id" = String, Path), TimelineQuery),
     responses((status = 200, body = Timeline), (status = 404, body = crate::Problem)))]
-pub async fn timeline(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiQuery(q): ApiQuery<TimelineQuery>) -> Result<Json<Timeline>, ApiError> {
+pub async fn timeline(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<TimelineQuery>,
+) -> Result<Json<Timeline>, ApiError> {
     caller.require(Action::Read)?;
     let id = incident_id(&id)?;
     let events = state.store.timeline(id, q.after.unwrap_or(0), q.limit.unwrap_or(10_000)).await?;
@@ -291,7 +362,11 @@ pub async fn timeline(State(state): State<AppState>, caller: Caller, Path(id): P
 /// Recompute one incident's hash chain and report any edited, deleted or reordered event.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/verify", tag = "integrity", params(("id" = String, Path)),
     responses((status = 200, description = "the verification report: ok, events, problems[{seq, kind, detail}]")))]
-pub async fn verify(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<IncidentVerification>, ApiError> {
+pub async fn verify(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<IncidentVerification>, ApiError> {
     caller.require(Action::Read)?;
     Ok(Json(state.store.verify(incident_id(&id)?).await?))
 }

@@ -36,9 +36,14 @@ pub struct StreamQuery {
 /// Server-Sent Events of new timeline events.
 #[utoipa::path(get, path = "/api/v1/events/stream", tag = "incidents", params(StreamQuery),
     responses((status = 200, description = "text/event-stream of `timeline` events (EventView JSON)")))]
-pub async fn stream(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<StreamQuery>) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+pub async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<StreamQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     caller.require(Action::Read)?;
-    let only: Option<IncidentId> = q.incident.as_deref().map(|s| s.parse().map_err(|m: String| ApiError::invalid("incident", m))).transpose()?;
+    let only: Option<IncidentId> =
+        q.incident.as_deref().map(|s| s.parse().map_err(|m: String| ApiError::invalid("incident", m))).transpose()?;
     let rx = state.store.subscribe();
     let events = BroadcastStream::new(rx).filter_map(move |item| async move {
         match item {

@@ -15,9 +15,7 @@ use crate::json::ApiJson;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tokens", post(create).get(list))
-        .route("/api/v1/tokens/{id}", delete(revoke))
+    Router::new().route("/api/v1/tokens", post(create).get(list)).route("/api/v1/tokens/{id}", delete(revoke))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -41,7 +39,11 @@ pub struct CreatedToken {
 /// Create a token.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateToken,
     responses((status = 201, body = CreatedToken), (status = 403, body = crate::Problem), (status = 422, body = crate::Problem)))]
-pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<CreateToken>) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CreateToken>,
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     caller.require(Action::Administer)?;
     let role: AccessRole = req.role.parse().map_err(|m: String| ApiError::invalid("role", m))?;
     let name = req.name.trim();
@@ -63,7 +65,11 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
 /// Revoke a token.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)),
     responses((status = 204, description = "revoked"), (status = 404, body = crate::Problem)))]
-pub async fn revoke(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     caller.require(Action::Administer)?;
     let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("no token {id:?}")))?;
     if state.store.revoke_token(id, Timestamp::now()).await? {

@@ -43,7 +43,13 @@ pub async fn spawn_app_with(db: Db, config: Config) -> Option<TestApp> {
 
 impl TestApp {
     /// Send `body` (if any) with `token` and return the status and the parsed JSON answer.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -72,7 +78,9 @@ impl TestApp {
     }
 
     pub async fn declare(&self, title: &str, severity: &str) -> String {
-        let (s, v) = self.post("/api/v1/incidents", serde_json::json!({ "title": title, "severity": severity, "service": "api" })).await;
+        let (s, v) = self
+            .post("/api/v1/incidents", serde_json::json!({ "title": title, "severity": severity, "service": "api" }))
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         v["id"].as_str().unwrap().to_string()
     }

@@ -13,9 +13,17 @@ on_both_backends!(
 );
 
 async fn an_incident_walks_its_lifecycle_over_http(app: TestApp) {
-    let (s, v) = app.post("/api/v1/incidents", json!({ "title": "API latency 10x", "severity": "high", "service": "api", "summary": "p99 2s" })).await;
+    let (s, v) = app
+        .post(
+            "/api/v1/incidents",
+            json!({ "title": "API latency 10x", "severity": "high", "service": "api", "summary": "p99 2s" }),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    assert_eq!((v["id"].as_str(), v["severity"].as_str(), v["status"].as_str()), (Some("INC-1"), Some("P1"), Some("triggered")));
+    assert_eq!(
+        (v["id"].as_str(), v["severity"].as_str(), v["status"].as_str()),
+        (Some("INC-1"), Some("P1"), Some("triggered"))
+    );
     assert_eq!(v["sla"]["response"]["target"], "15m");
     assert_eq!(v["events"][0]["type"], "declared");
     let base = "/api/v1/incidents/INC-1";
@@ -23,7 +31,11 @@ async fn an_incident_walks_its_lifecycle_over_http(app: TestApp) {
     assert_problem(&app.post(&format!("{base}/ack"), json!({})).await, 409, None);
     let (_, v) = app.post(&format!("{base}/assign"), json!({ "role": "commander", "to": "alice" })).await;
     assert_eq!(v["roles"]["commander"], "alice");
-    assert_problem(&app.post(&format!("{base}/assign"), json!({ "role": "janitor", "to": "x" })).await, 422, Some("role"));
+    assert_problem(
+        &app.post(&format!("{base}/assign"), json!({ "role": "janitor", "to": "x" })).await,
+        422,
+        Some("role"),
+    );
     let (_, v) = app.post(&format!("{base}/status"), json!({ "status": "identified", "note": "bad deploy" })).await;
     assert_eq!(v["status"], "identified");
     assert_problem(&app.post(&format!("{base}/status"), json!({ "status": "sleeping" })).await, 422, Some("status"));
@@ -47,7 +59,21 @@ async fn an_incident_walks_its_lifecycle_over_http(app: TestApp) {
     assert_eq!(app.post(&format!("{base}/reopen"), json!({ "reason": "back" })).await.1["status"], "investigating");
     let (_, t) = app.get(&format!("{base}/timeline")).await;
     let types: Vec<&str> = t["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["declared", "acknowledged", "role_assigned", "status_changed", "severity_changed", "note_added", "checklist_item_checked", "resolved", "closed", "reopened"]);
+    assert_eq!(
+        types,
+        [
+            "declared",
+            "acknowledged",
+            "role_assigned",
+            "status_changed",
+            "severity_changed",
+            "note_added",
+            "checklist_item_checked",
+            "resolved",
+            "closed",
+            "reopened"
+        ]
+    );
     let (_, shown) = app.get(base).await;
     assert_eq!(shown["events"].as_array().unwrap().len(), 10);
     assert_eq!(shown["reopen_count"], 1);
@@ -57,7 +83,8 @@ async fn an_incident_walks_its_lifecycle_over_http(app: TestApp) {
 
 async fn writes_are_attributed_to_the_token_name(app: TestApp) {
     let bob = app.token("responder", "bob").await;
-    let (s, v) = app.call(Method::POST, "/api/v1/incidents", Some(&bob), Some(json!({ "title": "x", "severity": "P3" }))).await;
+    let (s, v) =
+        app.call(Method::POST, "/api/v1/incidents", Some(&bob), Some(json!({ "title": "x", "severity": "P3" }))).await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(v["declared_by"], "bob");
     assert_eq!(v["events"][0]["actor"], "bob");
@@ -74,7 +101,12 @@ async fn tokens_are_checked_for_presence_validity_and_role(app: TestApp) {
     let ingest = app.token("ingest", "am").await;
     assert_problem(&app.call(Method::GET, &path, Some(&ingest), None).await, 403, None);
     let responder = app.token("responder", "r").await;
-    assert_problem(&app.call(Method::POST, "/api/v1/tokens", Some(&responder), Some(json!({ "role": "admin", "name": "me" }))).await, 403, None);
+    assert_problem(
+        &app.call(Method::POST, "/api/v1/tokens", Some(&responder), Some(json!({ "role": "admin", "name": "me" })))
+            .await,
+        403,
+        None,
+    );
     assert_problem(&app.post("/api/v1/tokens", json!({ "role": "overlord", "name": "x" })).await, 422, Some("role"));
     // ?token= works for webhook senders that cannot set headers.
     let (s, _) = app.call(Method::GET, &format!("{path}?token={viewer}"), None, None).await;
@@ -82,7 +114,10 @@ async fn tokens_are_checked_for_presence_validity_and_role(app: TestApp) {
     // Revocation takes effect at once.
     let (_, list) = app.get("/api/v1/tokens").await;
     let vid = list["tokens"].as_array().unwrap().iter().find(|t| t["name"] == "v").unwrap()["id"].as_i64().unwrap();
-    assert_eq!(app.call(Method::DELETE, &format!("/api/v1/tokens/{vid}"), Some(&app.admin), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/api/v1/tokens/{vid}"), Some(&app.admin), None).await.0,
+        StatusCode::NO_CONTENT
+    );
     assert_problem(&app.call(Method::GET, &path, Some(&viewer), None).await, 401, None);
 }
 
@@ -105,7 +140,8 @@ async fn lists_filter_and_page_with_a_cursor(app: TestApp) {
         }
     }
     // n = 0..12 with severity P0/P1 (n%3 != 2) and still open (n%4 != 0), newest first.
-    let expected: Vec<String> = (0..12).rev().filter(|n| n % 3 != 2 && n % 4 != 0).map(|n| format!("INC-{}", n + 1)).collect();
+    let expected: Vec<String> =
+        (0..12).rev().filter(|n| n % 3 != 2 && n % 4 != 0).map(|n| format!("INC-{}", n + 1)).collect();
     assert_eq!(seen, expected);
     assert_problem(&app.get("/api/v1/incidents?status=sleeping").await, 422, Some("status"));
     assert_problem(&app.get("/api/v1/incidents?severity=P9").await, 422, Some("severity"));
@@ -143,5 +179,8 @@ async fn verify_reports_a_clean_chain(app: TestApp) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!((v["ok"].as_bool(), v["events"].as_u64()), (Some(true), Some(2)));
     let (_, all) = app.get("/api/v1/verify").await;
-    assert_eq!((all["ok"].as_bool(), all["incidents"].as_u64(), all["events"].as_u64()), (Some(true), Some(1), Some(2)));
+    assert_eq!(
+        (all["ok"].as_bool(), all["incidents"].as_u64(), all["events"].as_u64()),
+        (Some(true), Some(1), Some(2))
+    );
 }

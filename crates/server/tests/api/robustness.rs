@@ -8,7 +8,13 @@ use crate::helpers::{assert_problem, on_both_backends, spawn_app_with, Db, TestA
 
 on_both_backends!(malformed_requests_get_precise_client_errors, random_bodies_never_cause_a_server_error);
 
-async fn raw(app: &TestApp, method: Method, path: &str, content_type: Option<&str>, body: Vec<u8>) -> (StatusCode, Value) {
+async fn raw(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
     let mut req = app.http.request(method, format!("{}{path}", app.base)).bearer_auth(&app.admin).body(body);
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
@@ -29,10 +35,26 @@ async fn malformed_requests_get_precise_client_errors(app: TestApp) {
     assert_problem(&raw(&app, Method::POST, p, json_ct, b"{\"title\": ".to_vec()).await, 400, None);
     assert_problem(&raw(&app, Method::POST, p, Some("text/plain"), b"{}".to_vec()).await, 415, None);
     assert_problem(&raw(&app, Method::POST, p, json_ct, br#"{"severity":"P1"}"#.to_vec()).await, 422, None);
-    assert_problem(&raw(&app, Method::POST, p, json_ct, br#"{"title":"x","severity":7}"#.to_vec()).await, 422, Some("severity"));
-    assert_problem(&raw(&app, Method::POST, p, json_ct, br#"{"title":"x","severity":"P1","colour":"red"}"#.to_vec()).await, 422, None);
-    assert_problem(&raw(&app, Method::POST, p, json_ct, br#"{"title":"x","severity":"P9"}"#.to_vec()).await, 422, Some("severity"));
-    assert_problem(&raw(&app, Method::POST, p, json_ct, br#"{"title":"","severity":"P1"}"#.to_vec()).await, 422, Some("title"));
+    assert_problem(
+        &raw(&app, Method::POST, p, json_ct, br#"{"title":"x","severity":7}"#.to_vec()).await,
+        422,
+        Some("severity"),
+    );
+    assert_problem(
+        &raw(&app, Method::POST, p, json_ct, br#"{"title":"x","severity":"P1","colour":"red"}"#.to_vec()).await,
+        422,
+        None,
+    );
+    assert_problem(
+        &raw(&app, Method::POST, p, json_ct, br#"{"title":"x","severity":"P9"}"#.to_vec()).await,
+        422,
+        Some("severity"),
+    );
+    assert_problem(
+        &raw(&app, Method::POST, p, json_ct, br#"{"title":"","severity":"P1"}"#.to_vec()).await,
+        422,
+        Some("title"),
+    );
     let long = "x".repeat(201);
     assert_problem(&app.post(p, json!({ "title": long, "severity": "P1" })).await, 422, Some("title"));
     assert_problem(&raw(&app, Method::POST, p, json_ct, vec![0xff, 0xfe, 0x00]).await, 400, None);
@@ -69,8 +91,22 @@ impl XorShift {
 
 fn random_body(rng: &mut XorShift) -> Vec<u8> {
     let fragments: [&[u8]; 16] = [
-        b"{", b"}", b"[", b"]", b"\"title\":", b"\"severity\":", b"\"P1\"", b"\"force\":true", b"null", b"1e999", b"-0", b",", b"\"\\ud800\"",
-        b"\"status\":\"identified\"", b"\"item\":\"resolution.fix-verified\"", b"\xff",
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b"\"title\":",
+        b"\"severity\":",
+        b"\"P1\"",
+        b"\"force\":true",
+        b"null",
+        b"1e999",
+        b"-0",
+        b",",
+        b"\"\\ud800\"",
+        b"\"status\":\"identified\"",
+        b"\"item\":\"resolution.fix-verified\"",
+        b"\xff",
     ];
     let n = (rng.next() % 12) as usize;
     let mut out = Vec::new();
@@ -82,11 +118,23 @@ fn random_body(rng: &mut XorShift) -> Vec<u8> {
 
 async fn random_bodies_never_cause_a_server_error(app: TestApp) {
     let id = app.declare("target", "P1").await;
-    let paths: Vec<String> = ["", "/ack", "/assign", "/status", "/severity", "/notes", "/check", "/uncheck", "/resolve", "/close", "/reopen"]
-        .iter()
-        .map(|s| if s.is_empty() { "/api/v1/incidents".to_string() } else { format!("/api/v1/incidents/{id}{s}") })
-        .chain(["/api/v1/tokens".to_string()])
-        .collect();
+    let paths: Vec<String> = [
+        "",
+        "/ack",
+        "/assign",
+        "/status",
+        "/severity",
+        "/notes",
+        "/check",
+        "/uncheck",
+        "/resolve",
+        "/close",
+        "/reopen",
+    ]
+    .iter()
+    .map(|s| if s.is_empty() { "/api/v1/incidents".to_string() } else { format!("/api/v1/incidents/{id}{s}") })
+    .chain(["/api/v1/tokens".to_string()])
+    .collect();
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
     let mut sent = 0;
     for round in 0..40 {
@@ -106,6 +154,10 @@ async fn the_body_limit_comes_from_configuration() {
     let cfg = Config::from_toml_str("[server]\nmax_body_bytes = 2048\n").unwrap();
     let app = spawn_app_with(Db::Sqlite, cfg).await.unwrap();
     let summary = "s".repeat(3000);
-    assert_problem(&app.post("/api/v1/incidents", json!({ "title": "x", "severity": "P1", "summary": summary })).await, 413, None);
+    assert_problem(
+        &app.post("/api/v1/incidents", json!({ "title": "x", "severity": "P1", "summary": summary })).await,
+        413,
+        None,
+    );
     assert_eq!(app.post("/api/v1/incidents", json!({ "title": "x", "severity": "P1" })).await.0, StatusCode::CREATED);
 }

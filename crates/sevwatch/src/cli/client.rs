@@ -18,7 +18,9 @@ impl Client {
             None => {
                 let path = super::default_token_path();
                 std::fs::read_to_string(&path)
-                    .with_context(|| format!("no token given (--token or SEVWATCH_TOKEN) and cannot read {}", path.display()))?
+                    .with_context(|| {
+                        format!("no token given (--token or SEVWATCH_TOKEN) and cannot read {}", path.display())
+                    })?
                     .trim()
                     .to_string()
             }

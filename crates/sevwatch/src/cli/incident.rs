@@ -45,10 +45,17 @@ fn path(id: &str, action: &str) -> String {
 
 pub async fn run(c: &Client, cmd: Cmd, json_out: bool) -> anyhow::Result<ExitCode> {
     let answer = match cmd {
-        Cmd::Declare(a) => c.post("/api/v1/incidents", json!({ "title": a.title, "severity": a.severity, "service": a.service, "summary": a.summary })).await?,
+        Cmd::Declare(a) => {
+            c.post(
+                "/api/v1/incidents",
+                json!({ "title": a.title, "severity": a.severity, "service": a.service, "summary": a.summary }),
+            )
+            .await?
+        }
         Cmd::List(a) => {
             let mut q = vec![format!("limit={}", a.limit)];
-            for (k, v) in [("status", a.status), ("severity", a.severity), ("service", a.service), ("cursor", a.cursor)] {
+            for (k, v) in [("status", a.status), ("severity", a.severity), ("service", a.service), ("cursor", a.cursor)]
+            {
                 if let Some(v) = v {
                     q.push(format!("{k}={}", enc(&v)));
                 }
@@ -62,11 +69,19 @@ pub async fn run(c: &Client, cmd: Cmd, json_out: bool) -> anyhow::Result<ExitCod
         }
         Cmd::Ack { id } => c.post(&path(&id, "ack"), json!({})).await?,
         Cmd::Assign { id, role, to } => c.post(&path(&id, "assign"), json!({ "role": role, "to": to })).await?,
-        Cmd::Status { id, status, note } => c.post(&path(&id, "status"), json!({ "status": status, "note": note })).await?,
-        Cmd::Severity { id, severity, reason } => c.post(&path(&id, "severity"), json!({ "severity": severity, "reason": reason })).await?,
+        Cmd::Status { id, status, note } => {
+            c.post(&path(&id, "status"), json!({ "status": status, "note": note })).await?
+        }
+        Cmd::Severity { id, severity, reason } => {
+            c.post(&path(&id, "severity"), json!({ "severity": severity, "reason": reason })).await?
+        }
         Cmd::Note { id, text } => c.post(&path(&id, "notes"), json!({ "text": text })).await?,
-        Cmd::Check { id, item, undo } => c.post(&path(&id, if undo { "uncheck" } else { "check" }), json!({ "item": item })).await?,
-        Cmd::Resolve { id, root_cause, force } => c.post(&path(&id, "resolve"), json!({ "root_cause": root_cause, "force": force })).await?,
+        Cmd::Check { id, item, undo } => {
+            c.post(&path(&id, if undo { "uncheck" } else { "check" }), json!({ "item": item })).await?
+        }
+        Cmd::Resolve { id, root_cause, force } => {
+            c.post(&path(&id, "resolve"), json!({ "root_cause": root_cause, "force": force })).await?
+        }
         Cmd::Close { id } => c.post(&path(&id, "close"), json!({})).await?,
         Cmd::Reopen { id, reason } => c.post(&path(&id, "reopen"), json!({ "reason": reason })).await?,
         Cmd::Timeline { id } => {

@@ -15,7 +15,11 @@ use clap::{Parser, Subcommand};
 pub const DEFAULT_DATA_DIR: &str = "./sevwatch-data";
 
 #[derive(Parser)]
-#[command(name = "sevwatch", version, about = "Incident response in one binary: severity policy, lifecycle, timeline, alerts, paging, runbooks.")]
+#[command(
+    name = "sevwatch",
+    version,
+    about = "Incident response in one binary: severity policy, lifecycle, timeline, alerts, paging, runbooks."
+)]
 pub struct Cli {
     /// Server URL for client commands.
     #[arg(long, global = true, env = "SEVWATCH_URL", default_value = "http://127.0.0.1:8080")]

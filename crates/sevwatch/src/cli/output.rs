@@ -34,10 +34,19 @@ pub fn list(v: &Value) -> String {
     if items.is_empty() {
         return "no incidents\n".into();
     }
-    let mut out = format!("{:<9} {:<3} {:<13} {:<12} {:<20} {}\n", "ID", "SEV", "STATUS", "SERVICE", "TRIGGERED", "TITLE");
+    let mut out =
+        format!("{:<9} {:<3} {:<13} {:<12} {:<20} {}\n", "ID", "SEV", "STATUS", "SERVICE", "TRIGGERED", "TITLE");
     for i in &items {
         let triggered: String = s(i, "triggered_at").chars().take(19).collect();
-        out.push_str(&format!("{:<9} {:<3} {:<13} {:<12} {:<20} {}\n", s(i, "id"), s(i, "severity"), s(i, "status"), s(i, "service"), triggered, s(i, "title")));
+        out.push_str(&format!(
+            "{:<9} {:<3} {:<13} {:<12} {:<20} {}\n",
+            s(i, "id"),
+            s(i, "severity"),
+            s(i, "status"),
+            s(i, "service"),
+            triggered,
+            s(i, "title")
+        ));
     }
     if let Some(c) = v.get("next_cursor").and_then(Value::as_str) {
         out.push_str(&format!("more: --cursor {c}\n"));
@@ -91,7 +100,13 @@ pub fn show(v: &Value) -> String {
     }
     out.push_str("  recent events:\n");
     for e in v.get("events").and_then(Value::as_array).into_iter().flatten() {
-        out.push_str(&format!("    #{:<4} {}  {:<10} {}\n", e["seq"].as_i64().unwrap_or(0), s(e, "at"), s(e, "actor"), s(e, "summary")));
+        out.push_str(&format!(
+            "    #{:<4} {}  {:<10} {}\n",
+            e["seq"].as_i64().unwrap_or(0),
+            s(e, "at"),
+            s(e, "actor"),
+            s(e, "summary")
+        ));
     }
     out
 }
@@ -99,7 +114,13 @@ pub fn show(v: &Value) -> String {
 pub fn timeline(v: &Value) -> String {
     let mut out = String::new();
     for e in v.get("events").and_then(Value::as_array).into_iter().flatten() {
-        out.push_str(&format!("#{:<4} {}  {:<10} {}\n", e["seq"].as_i64().unwrap_or(0), s(e, "at"), s(e, "actor"), s(e, "summary")));
+        out.push_str(&format!(
+            "#{:<4} {}  {:<10} {}\n",
+            e["seq"].as_i64().unwrap_or(0),
+            s(e, "at"),
+            s(e, "actor"),
+            s(e, "summary")
+        ));
     }
     out
 }
@@ -111,17 +132,31 @@ pub fn verify(v: &Value) -> String {
         Some(failed) => {
             let n = v["incidents"].as_u64().unwrap_or(0);
             let events = v["events"].as_u64().unwrap_or(0);
-            out.push_str(&format!("{} {n} incident(s), {events} event(s) checked\n", if ok { "ok:" } else { "TAMPERING DETECTED:" }));
+            out.push_str(&format!(
+                "{} {n} incident(s), {events} event(s) checked\n",
+                if ok { "ok:" } else { "TAMPERING DETECTED:" }
+            ));
             failed.clone()
         }
         None => {
-            out.push_str(&format!("{} {}: {} event(s) checked\n", if ok { "ok:" } else { "TAMPERING DETECTED:" }, s(v, "incident"), v["events"].as_u64().unwrap_or(0)));
+            out.push_str(&format!(
+                "{} {}: {} event(s) checked\n",
+                if ok { "ok:" } else { "TAMPERING DETECTED:" },
+                s(v, "incident"),
+                v["events"].as_u64().unwrap_or(0)
+            ));
             vec![v.clone()]
         }
     };
     for r in reports {
         for p in r.get("problems").and_then(Value::as_array).into_iter().flatten() {
-            out.push_str(&format!("  {} event {}: {} ({})\n", s(&r, "incident"), p["seq"].as_i64().unwrap_or(0), s(p, "detail"), s(p, "kind")));
+            out.push_str(&format!(
+                "  {} event {}: {} ({})\n",
+                s(&r, "incident"),
+                p["seq"].as_i64().unwrap_or(0),
+                s(p, "detail"),
+                s(p, "kind")
+            ));
         }
     }
     out

@@ -27,7 +27,9 @@ pub struct ServeArgs {
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SEVWATCH_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SEVWATCH_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let config_file = args.config.clone().or_else(|| Some(PathBuf::from("sevwatch.toml")).filter(|p| p.exists()));
@@ -45,7 +47,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         config.server.database_url = Some(u);
     }
     let data_dir = PathBuf::from(config.server.data_dir.clone().unwrap_or_else(|| super::DEFAULT_DATA_DIR.into()));
-    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     let backend = match &config.server.database_url {
         Some(url) => Backend::Postgres { url: url.clone() },
         None => Backend::Sqlite { path: data_dir.join("sevwatch.db") },
@@ -55,7 +58,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listen = config.server.listen.clone().unwrap_or_else(|| "127.0.0.1:8080".into());
     let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    eprintln!("sevwatch listening on http://{addr} ({} database; admin token in {})", store.backend_name(), token_path.display());
+    eprintln!(
+        "sevwatch listening on http://{addr} ({} database; admin token in {})",
+        store.backend_name(),
+        token_path.display()
+    );
     let state = AppState::new(store, config);
     sevwatch_server::serve(listener, state).await.context("server error")
 }

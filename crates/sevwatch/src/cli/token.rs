@@ -39,7 +39,13 @@ pub async fn run(c: &Client, cmd: TokenCmd, json_out: bool) -> anyhow::Result<Ex
             } else {
                 for t in v["tokens"].as_array().into_iter().flatten() {
                     let revoked = if t["revoked"].as_bool() == Some(true) { " (revoked)" } else { "" };
-                    println!("{:<5} {:<10} {:<20} {}{revoked}", t["id"], t["role"].as_str().unwrap_or(""), t["name"].as_str().unwrap_or(""), t["created_at"].as_str().unwrap_or(""));
+                    println!(
+                        "{:<5} {:<10} {:<20} {}{revoked}",
+                        t["id"],
+                        t["role"].as_str().unwrap_or(""),
+                        t["name"].as_str().unwrap_or(""),
+                        t["created_at"].as_str().unwrap_or("")
+                    );
                 }
             }
         }

@@ -47,12 +47,18 @@ async fn crash_story(dir: &std::path::Path, database_url: Option<&str>) {
     let enough = Arc::new(tokio::sync::Notify::new());
     let mut writers = Vec::new();
     for w in 0..16 {
-        let (http, base, token, acked, count, enough) = (http.clone(), base.clone(), token.clone(), acked.clone(), count.clone(), enough.clone());
+        let (http, base, token, acked, count, enough) =
+            (http.clone(), base.clone(), token.clone(), acked.clone(), count.clone(), enough.clone());
         let target = incidents[w % incidents.len()].clone();
         writers.push(tokio::spawn(async move {
             for n in 0.. {
                 let text = format!("w{w}-n{n}");
-                let sent = http.post(format!("{base}/api/v1/incidents/{target}/notes")).bearer_auth(&token).json(&json!({ "text": text })).send().await;
+                let sent = http
+                    .post(format!("{base}/api/v1/incidents/{target}/notes"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "text": text }))
+                    .send()
+                    .await;
                 match sent {
                     Ok(r) if r.status().is_success() => {
                         acked.lock().unwrap().insert((target.clone(), text));
@@ -78,7 +84,15 @@ async fn crash_story(dir: &std::path::Path, database_url: Option<&str>) {
     let base = restarted.url.clone();
     let mut stored = BTreeSet::new();
     for id in &incidents {
-        let v: Value = http.get(format!("{base}/api/v1/incidents/{id}/timeline")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let v: Value = http
+            .get(format!("{base}/api/v1/incidents/{id}/timeline"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         for e in v["events"].as_array().unwrap() {
             if e["type"] == "note_added" {
                 stored.insert((id.clone(), e["data"]["text"].as_str().unwrap().to_string()));
@@ -87,7 +101,8 @@ async fn crash_story(dir: &std::path::Path, database_url: Option<&str>) {
     }
     let lost: Vec<_> = acked.difference(&stored).collect();
     assert!(lost.is_empty(), "{} acknowledged write(s) lost after kill -9, e.g. {:?}", lost.len(), lost.first());
-    let verify: Value = http.get(format!("{base}/api/v1/verify")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let verify: Value =
+        http.get(format!("{base}/api/v1/verify")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(verify["ok"], true, "{verify}");
     assert_eq!(verify["incidents"], 4);
 }

@@ -46,7 +46,12 @@ impl Server {
 
     /// Run `sevwatch ARGS` against this server with the admin token.
     pub fn sw(&self, args: &[&str]) -> Output {
-        Command::new(BIN).args(args).env("SEVWATCH_URL", &self.url).env("SEVWATCH_TOKEN", self.admin_token()).output().expect("the CLI runs")
+        Command::new(BIN)
+            .args(args)
+            .env("SEVWATCH_URL", &self.url)
+            .env("SEVWATCH_TOKEN", self.admin_token())
+            .output()
+            .expect("the CLI runs")
     }
 
     /// Like `sw`, expecting success, returning the parsed `--json` output.
@@ -55,7 +60,8 @@ impl Server {
         all.push("--json");
         let out = self.sw(&all);
         assert!(out.status.success(), "sevwatch {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
     }
 
     pub fn kill_9(&mut self) {

@@ -8,8 +8,21 @@ use crate::helpers::{stderr, stdout, Server, BIN};
 fn the_walkthrough_works_from_the_command_line() {
     let dir = sevwatch_testkit::temp_dir();
     let s = Server::start(&dir.path().join("data"), None);
-    let v = s.json(&["declare", "--severity", "P1", "--title", "API latency 10x", "--service", "api", "--summary", "p99 at 2s"]);
-    assert_eq!((v["id"].as_str(), v["severity"].as_str(), v["status"].as_str()), (Some("INC-1"), Some("P1"), Some("triggered")));
+    let v = s.json(&[
+        "declare",
+        "--severity",
+        "P1",
+        "--title",
+        "API latency 10x",
+        "--service",
+        "api",
+        "--summary",
+        "p99 at 2s",
+    ]);
+    assert_eq!(
+        (v["id"].as_str(), v["severity"].as_str(), v["status"].as_str()),
+        (Some("INC-1"), Some("P1"), Some("triggered"))
+    );
     for args in [
         vec!["ack", "INC-1"],
         vec!["assign", "INC-1", "--role", "commander", "--to", "alice"],
@@ -29,7 +42,13 @@ fn the_walkthrough_works_from_the_command_line() {
     assert_eq!(s.json(&["close", "INC-1"])["status"], "closed");
     assert_eq!(s.json(&["reopen", "INC-1", "--reason", "alerts again"])["status"], "investigating");
     let shown = stdout(&s.sw(&["show", "INC-1"]));
-    for needle in ["INC-1 P0 investigating", "commander=alice", "[x] resolution.root-cause-identified", "response", "rolled back to 3.4.0"] {
+    for needle in [
+        "INC-1 P0 investigating",
+        "commander=alice",
+        "[x] resolution.root-cause-identified",
+        "response",
+        "rolled back to 3.4.0",
+    ] {
         assert!(shown.contains(needle), "show lacks {needle:?}:\n{shown}");
     }
     let list = s.json(&["list", "--status", "open", "--severity", "P0,P1"]);
@@ -52,7 +71,12 @@ fn token_create_prints_the_token_alone() {
     let as_json = s.json(&["token", "create", "--role", "viewer", "--name", "dash"]);
     assert!(as_json["token"].as_str().unwrap().starts_with("sw_"));
     // The new token works, and is limited to its role.
-    let viewer = Command::new(BIN).args(["list"]).env("SEVWATCH_URL", &s.url).env("SEVWATCH_TOKEN", as_json["token"].as_str().unwrap()).output().unwrap();
+    let viewer = Command::new(BIN)
+        .args(["list"])
+        .env("SEVWATCH_URL", &s.url)
+        .env("SEVWATCH_TOKEN", as_json["token"].as_str().unwrap())
+        .output()
+        .unwrap();
     assert!(viewer.status.success(), "{}", stderr(&viewer));
     let denied = Command::new(BIN)
         .args(["declare", "--severity", "P2", "--title", "x"])
@@ -101,7 +125,12 @@ fn failures_exit_non_zero_with_a_message_on_stderr() {
     let json_err = s.sw(&["ack", "INC-77", "--json"]);
     let e: serde_json::Value = serde_json::from_slice(&json_err.stderr).expect("errors are JSON with --json");
     assert!(e["error"].as_str().unwrap().contains("INC-77"));
-    let unreachable = Command::new(BIN).args(["list"]).env("SEVWATCH_URL", "http://127.0.0.1:9").env("SEVWATCH_TOKEN", "sw_x").output().unwrap();
+    let unreachable = Command::new(BIN)
+        .args(["list"])
+        .env("SEVWATCH_URL", "http://127.0.0.1:9")
+        .env("SEVWATCH_TOKEN", "sw_x")
+        .output()
+        .unwrap();
     assert_eq!(unreachable.status.code(), Some(1));
     assert!(stderr(&unreachable).contains("cannot reach"), "{}", stderr(&unreachable));
     let usage = Command::new(BIN).args(["declare"]).output().unwrap();
@@ -127,7 +156,13 @@ fn config_validate_reports_every_problem_with_its_key_path() {
     let v: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
     assert_eq!(v["ok"], true);
     // serve refuses to start on an invalid file, naming the problem.
-    let serve = Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--config"]).arg(&bad).arg("--data-dir").arg(dir.path().join("d")).output().unwrap();
+    let serve = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&bad)
+        .arg("--data-dir")
+        .arg(dir.path().join("d"))
+        .output()
+        .unwrap();
     assert!(!serve.status.success());
     assert!(stderr(&serve).contains("severity.P1.response_target"), "{}", stderr(&serve));
 }
