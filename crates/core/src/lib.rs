@@ -8,6 +8,7 @@
 //! the events; the incident row it keeps is only a cache of the fold.
 
 pub mod access;
+pub mod alert;
 pub mod chain;
 pub mod checklist;
 pub mod command;
@@ -18,6 +19,7 @@ pub mod event;
 pub mod id;
 pub mod incident;
 pub mod lifecycle;
+pub mod oncall;
 pub mod policy;
 pub mod role;
 pub mod severity;
