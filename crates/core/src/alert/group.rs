@@ -43,14 +43,7 @@ mod tests {
     use super::*;
 
     fn route(id: &str, group_by: GroupBy) -> RouteMatch {
-        RouteMatch {
-            route_id: id.into(),
-            service: None,
-            team: None,
-            severity: None,
-            escalation_policy: None,
-            group_by,
-        }
+        RouteMatch { route_id: id.into(), service: None, team: None, severity: None, escalation_policy: None, group_by }
     }
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

@@ -13,8 +13,7 @@ pub fn inhibited<'a>(
     open_incidents: impl IntoIterator<Item = (Option<&'a str>, Severity)>,
 ) -> bool {
     let Some(service) = service else { return false };
-    severity != Severity::P0
-        && open_incidents.into_iter().any(|(s, sev)| sev == Severity::P0 && s == Some(service))
+    severity != Severity::P0 && open_incidents.into_iter().any(|(s, sev)| sev == Severity::P0 && s == Some(service))
 }
 
 #[cfg(test)]

@@ -152,9 +152,7 @@ impl<'a> Obj<'a> {
                 Value::String(s) => {
                     out.insert(clean(&vpath, k)?, clean(&vpath, s)?);
                 }
-                other => {
-                    return Err(ParseError::new(vpath, format!("expected a string, found {}", type_name(other))))
-                }
+                other => return Err(ParseError::new(vpath, format!("expected a string, found {}", type_name(other)))),
             }
         }
         Ok(Some(out))

@@ -207,7 +207,10 @@ mod tests {
 
     #[test]
     fn parse_errors_show_their_path_first() {
-        assert_eq!(ParseError::new("alerts[3].labels", "expected an object").to_string(), "alerts[3].labels: expected an object");
+        assert_eq!(
+            ParseError::new("alerts[3].labels", "expected an object").to_string(),
+            "alerts[3].labels: expected an object"
+        );
         assert_eq!(ParseError::new("", "not JSON").to_string(), "not JSON");
     }
 }

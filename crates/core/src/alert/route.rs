@@ -128,7 +128,12 @@ mod tests {
         Route {
             escalation_policy: Some("default".into()),
             team: Some("sre".into()),
-            routes: vec![api, db, route(&["service=~\"api|checkout\""], "payments"), route(&["alertname!=\"Watchdog\""], "catch-all")],
+            routes: vec![
+                api,
+                db,
+                route(&["service=~\"api|checkout\""], "payments"),
+                route(&["alertname!=\"Watchdog\""], "catch-all"),
+            ],
             ..Route::default()
         }
     }
@@ -138,11 +143,20 @@ mod tests {
         let t = tree();
         type Want<'a> = &'a [(&'a str, &'a str, Option<Severity>, &'a str)];
         let cases: &[(&[(&str, &str)], Want)] = &[
-            (&[("team", "data"), ("alertname", "PostgresDown")], &[("root.1.0", "postgres", Some(Severity::P0), "dba")]),
+            (
+                &[("team", "data"), ("alertname", "PostgresDown")],
+                &[("root.1.0", "postgres", Some(Severity::P0), "dba")],
+            ),
             (&[("team", "data"), ("alertname", "RedisSlow")], &[("root.1.1", "redis", None, "dba")]),
             (&[("team", "data"), ("alertname", "DiskFull")], &[("root.1", "database", None, "dba")]),
-            (&[("service", "api")], &[("root.0", "frontend", None, "default"), ("root.2", "payments", None, "default")]),
-            (&[("service", "web")], &[("root.0", "frontend", None, "default"), ("root.3", "catch-all", None, "default")]),
+            (
+                &[("service", "api")],
+                &[("root.0", "frontend", None, "default"), ("root.2", "payments", None, "default")],
+            ),
+            (
+                &[("service", "web")],
+                &[("root.0", "frontend", None, "default"), ("root.3", "catch-all", None, "default")],
+            ),
             (&[("alertname", "Other")], &[("root.3", "catch-all", None, "default")]),
             (&[("alertname", "Watchdog")], &[("root", "", None, "default")]),
         ];
@@ -150,7 +164,9 @@ mod tests {
             let got: Vec<(String, String, Option<Severity>, String)> = t
                 .routes_for(&alert(labels))
                 .into_iter()
-                .map(|m| (m.route_id, m.service.unwrap_or_default(), m.severity, m.escalation_policy.unwrap_or_default()))
+                .map(|m| {
+                    (m.route_id, m.service.unwrap_or_default(), m.severity, m.escalation_policy.unwrap_or_default())
+                })
                 .collect();
             let want: Vec<(String, String, Option<Severity>, String)> =
                 want.iter().map(|(r, s, sev, e)| (r.to_string(), s.to_string(), *sev, e.to_string())).collect();

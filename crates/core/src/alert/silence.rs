@@ -25,7 +25,9 @@ impl Silence {
             return Err("a silence needs at least one matcher".into());
         }
         if self.matchers.iter().all(Matcher::matches_empty) {
-            return Err("at least one matcher must not match an empty value, or the silence would match every alert".into());
+            return Err(
+                "at least one matcher must not match an empty value, or the silence would match every alert".into()
+            );
         }
         if self.ends_at <= self.starts_at {
             return Err("ends_at must be after starts_at".into());
@@ -44,9 +46,7 @@ impl Silence {
 /// True when the silence is in force at `now` and every matcher holds on the alert's labels.
 /// An empty matcher list silences nothing, even if `validate` was skipped.
 pub fn silences_alert(silence: &Silence, alert: &Alert, now: Timestamp) -> bool {
-    silence.is_active(now)
-        && !silence.matchers.is_empty()
-        && silence.matchers.iter().all(|m| m.matches(&alert.labels))
+    silence.is_active(now) && !silence.matchers.is_empty() && silence.matchers.iter().all(|m| m.matches(&alert.labels))
 }
 
 #[cfg(test)]

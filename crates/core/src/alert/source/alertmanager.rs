@@ -34,7 +34,8 @@ pub(crate) fn parse_notification(root: Obj<'_>, source: AlertSource) -> Result<N
         }
         None => return Err(ParseError::new("alerts", "is required")),
     };
-    let defaults = Defaults { source, status: group_status, common_annotations: &common_annotations, group_labels: &group_labels };
+    let defaults =
+        Defaults { source, status: group_status, common_annotations: &common_annotations, group_labels: &group_labels };
     let mut alerts = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let path = index("alerts", i);
@@ -146,7 +147,7 @@ fn distrust_shared_fingerprints(alerts: &mut [Alert]) {
         match seen.get(a.fingerprint.as_str()) {
             Some(labels) if *labels != &a.labels => {
                 clashing.insert(a.fingerprint.clone());
-            },
+            }
             Some(_) => {}
             None => {
                 seen.insert(&a.fingerprint, &a.labels);

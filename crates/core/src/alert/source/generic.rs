@@ -110,7 +110,10 @@ fn parse_alert(map: &Map<String, Value>, path: &str) -> Result<Alert, ParseError
             }
             Value::String(_) => return Err(ParseError::new(lpath, "must not be empty")),
             other => {
-                return Err(ParseError::new(lpath, format!("expected a URL or {{href, text}}, found {}", type_name(other))))
+                return Err(ParseError::new(
+                    lpath,
+                    format!("expected a URL or {{href, text}}, found {}", type_name(other)),
+                ))
             }
         });
     }

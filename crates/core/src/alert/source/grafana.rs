@@ -61,7 +61,9 @@ fn parse_legacy(root: Obj<'_>) -> Result<Notification, ParseError> {
     let title = root.opt_str("title")?;
     let rule_name = match root.opt_str("ruleName")?.filter(|s| !s.trim().is_empty()) {
         Some(name) => name,
-        None => title.clone().filter(|s| !s.trim().is_empty()).ok_or_else(|| ParseError::new("ruleName", "is required"))?,
+        None => {
+            title.clone().filter(|s| !s.trim().is_empty()).ok_or_else(|| ParseError::new("ruleName", "is required"))?
+        }
     };
     let mut labels = root.string_map("tags")?.unwrap_or_default();
     labels.insert("alertname".into(), rule_name.clone());
@@ -119,7 +121,10 @@ fn eval_matches(root: Obj<'_>) -> Result<String, ParseError> {
             Some(Value::Number(n)) => n.to_string(),
             Some(Value::String(s)) => clean(&join(&path, "value"), s)?,
             Some(other) => {
-                return Err(ParseError::new(join(&path, "value"), format!("expected a number, found {}", type_name(other))))
+                return Err(ParseError::new(
+                    join(&path, "value"),
+                    format!("expected a number, found {}", type_name(other)),
+                ))
             }
         };
         o.string_map("tags")?;

@@ -21,9 +21,19 @@ pub const MAX_DEDUP_KEY_CHARS: usize = 255;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PagerDutyEvent {
     /// `alert.fingerprint` is the `dedup_key`, the caller's key when the sender gave none.
-    Trigger { routing_key: String, alert: Alert, dedup_key_generated: bool },
-    Acknowledge { routing_key: String, dedup_key: String },
-    Resolve { routing_key: String, dedup_key: String },
+    Trigger {
+        routing_key: String,
+        alert: Alert,
+        dedup_key_generated: bool,
+    },
+    Acknowledge {
+        routing_key: String,
+        dedup_key: String,
+    },
+    Resolve {
+        routing_key: String,
+        dedup_key: String,
+    },
     Change(ChangeEvent),
 }
 
