@@ -28,13 +28,50 @@ fn parse_all(body: &[u8]) {
 
 /// Keys the parsers look for, so random objects often hit real code paths.
 const KEYS: &[&str] = &[
-    "alerts", "labels", "annotations", "status", "startsAt", "endsAt", "fingerprint", "generatorURL", "groupKey",
-    "version", "routing_key", "event_action", "dedup_key", "payload", "summary", "source", "severity", "links",
-    "images", "href", "ruleName", "state", "evalMatches", "tags", "name", "title", "value", "alertname",
+    "alerts",
+    "labels",
+    "annotations",
+    "status",
+    "startsAt",
+    "endsAt",
+    "fingerprint",
+    "generatorURL",
+    "groupKey",
+    "version",
+    "routing_key",
+    "event_action",
+    "dedup_key",
+    "payload",
+    "summary",
+    "source",
+    "severity",
+    "links",
+    "images",
+    "href",
+    "ruleName",
+    "state",
+    "evalMatches",
+    "tags",
+    "name",
+    "title",
+    "value",
+    "alertname",
 ];
 
-const STRINGS: &[&str] =
-    &["firing", "resolved", "trigger", "acknowledge", "resolve", "critical", "info", "alerting", "ok", "0001-01-01T00:00:00Z", "2026-01-01T00:00:00Z", ""];
+const STRINGS: &[&str] = &[
+    "firing",
+    "resolved",
+    "trigger",
+    "acknowledge",
+    "resolve",
+    "critical",
+    "info",
+    "alerting",
+    "ok",
+    "0001-01-01T00:00:00Z",
+    "2026-01-01T00:00:00Z",
+    "",
+];
 
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -48,8 +85,11 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(5, 64, 8, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((prop_oneof![prop::sample::select(KEYS).prop_map(String::from), any::<String>()], inner), 0..8)
-                .prop_map(|kvs| Value::Object(kvs.into_iter().collect::<Map<String, Value>>())),
+            prop::collection::vec(
+                (prop_oneof![prop::sample::select(KEYS).prop_map(String::from), any::<String>()], inner),
+                0..8
+            )
+            .prop_map(|kvs| Value::Object(kvs.into_iter().collect::<Map<String, Value>>())),
         ]
     })
 }
@@ -96,7 +136,10 @@ proptest! {
     }
 
     #[test]
-    fn matcher_parsing_never_panics(text in any::<String>()) {
-        let _ = text.parse::<Matcher>();
+    fn parsed_matchers_print_back_to_the_same_matcher(text in any::<String>()) {
+        if let Ok(m) = text.parse::<Matcher>() {
+            let again: Matcher = m.to_string().parse().expect("printed matchers parse");
+            prop_assert_eq!(again, m);
+        }
     }
 }

@@ -136,7 +136,8 @@ fn pagerduty_validates_like_pagerduty() {
 #[test]
 fn a_pagerduty_trigger_without_dedup_key_takes_the_callers_key() {
     let body = r#"{"routing_key": "k", "event_action": "trigger", "payload": {"summary": "Disk full", "source": "db1", "severity": "error"}}"#;
-    let PagerDutyEvent::Trigger { alert, dedup_key_generated, .. } = pagerduty::parse(body.as_bytes(), "uuid-1").expect("valid")
+    let PagerDutyEvent::Trigger { alert, dedup_key_generated, .. } =
+        pagerduty::parse(body.as_bytes(), "uuid-1").expect("valid")
     else {
         panic!("a trigger")
     };
@@ -157,7 +158,10 @@ fn generic_accepts_one_alert_or_a_batch() {
     assert_eq!(a.service(), Some("db"));
     assert_eq!(a.raw_severity.as_deref(), Some("critical"));
     assert_eq!(a.status, AlertStatus::Firing);
-    assert_eq!(a.links.iter().map(|l| l.kind).collect::<Vec<_>>(), [LinkKind::Runbook, LinkKind::Other, LinkKind::Other]);
+    assert_eq!(
+        a.links.iter().map(|l| l.kind).collect::<Vec<_>>(),
+        [LinkKind::Runbook, LinkKind::Other, LinkKind::Other]
+    );
     assert_eq!(a.fingerprint.len(), 16);
     let batch = r#"{"alerts": [{"name": "A", "fingerprint": "x1"}, {"name": "B", "status": "resolved"}]}"#;
     let n = generic::parse(batch.as_bytes()).expect("valid");

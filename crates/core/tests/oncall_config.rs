@@ -95,7 +95,9 @@ fn every_rule_reports_its_problem_at_its_key_path() {
             "[[schedules]]\nid = \"s\"\n[[schedules.layers]]\nname = \"primary\"\nusers = [\"oncall-primary\"]\nrotation = \"daily\"\nstart = \"2026-01-05\"\n{extra}"
         )
     };
-    let cases: Vec<(&str, String, Vec<(&str, &str)>)> = vec![
+    // (what is wrong, TOML, expected (path, message fragment) problems in order)
+    type Case = (&'static str, String, Vec<(&'static str, &'static str)>);
+    let cases: Vec<Case> = vec![
         (
             "bad contacts",
             "[[users]]\nid = \"ann\"\ncontacts = [{ email = \"ann\" }, { webhook = \"ftp://x\" }, { email = \"a@b.co\", slack = \"U024BE7LH\" }]".into(),

@@ -44,10 +44,13 @@ fn walk(policy: &EscalationPolicy, manual: &[Timestamp], ack: Option<i64>) -> Ve
     log
 }
 
+/// (minutes after the trigger, targets) for each step of one severity.
+type Matrix = &'static [(i64, &'static [&'static str])];
+
 #[test]
 fn the_default_policies_reproduce_the_runbook_matrix() {
     let cfg = OnCallConfig::default();
-    let cases: [(Severity, &[(i64, &[&str])]); 5] = [
+    let cases: [(Severity, Matrix); 5] = [
         (
             Severity::P0,
             &[
@@ -134,16 +137,22 @@ fn escalate_now_jumps_to_the_next_step_and_keeps_the_remaining_gaps() {
 fn the_next_step_time_is_what_a_durable_timer_needs() {
     let cfg = OnCallConfig::default();
     let p2 = cfg.policy_for(Severity::P2).unwrap();
-    let cases: [(&[StepRef], &[Timestamp], i64, usize, Option<i64>); 5] = [
+    // (fired, manual escalations in minutes, now in minutes, steps due, next step in minutes)
+    type Case = (&'static [StepRef], &'static [i64], i64, usize, Option<i64>);
+    const FIRST: &[StepRef] = &[StepRef { round: 0, step: 0 }];
+    let cases: [Case; 6] = [
         (&[], &[], 0, 1, Some(120)),
-        (&[StepRef { round: 0, step: 0 }], &[], 1, 0, Some(120)),
-        (&[StepRef { round: 0, step: 0 }], &[], 130, 1, Some(240)),
+        (FIRST, &[], 1, 0, Some(120)),
+        (FIRST, &[], 119, 0, Some(120)),
+        (FIRST, &[], 130, 1, Some(240)),
         // The engine was down: both missed steps are due at once, none is skipped.
-        (&[StepRef { round: 0, step: 0 }], &[], 300, 2, None),
-        (&[StepRef { round: 0, step: 0 }], &[], 119, 0, Some(120)),
+        (FIRST, &[], 300, 2, None),
+        // Escalated by hand at 10: the team lead is due now, the manager two hours later.
+        (FIRST, &[10], 10, 1, Some(130)),
     ];
     for (fired, manual, now, due, next) in cases {
-        let out = escalate(p2, &cfg.schedules, &input(fired, manual), at(now));
+        let manual: Vec<Timestamp> = manual.iter().map(|m| at(*m)).collect();
+        let out = escalate(p2, &cfg.schedules, &input(fired, &manual), at(now));
         assert_eq!(out.due.len(), due, "at +{now}m: {out:?}");
         assert_eq!(out.next_at, next.map(at), "at +{now}m");
     }
