@@ -6,8 +6,6 @@
 //! between them (unknown users, schedules, layers and policies, escalation loops) over the
 //! merged result, so a replaced default that breaks another default is caught too.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -15,6 +13,7 @@ use toml::{Table, Value};
 
 use super::defaults;
 use super::escalation::{BusinessHours, EscalationPolicy, Step, Target};
+use super::references;
 use super::rotation::{Rotation, MIN_LENGTH};
 use super::schedule::{Layer, Override, Schedule};
 use super::user::{ContactMethod, User};
@@ -83,8 +82,7 @@ pub fn parse(t: &Table, path: &str, problems: &mut Vec<ConfigProblem>) -> OnCall
             merge(&mut cfg.policies, &mut policy_paths, pol, p, |p| &p.id, &mut c);
         }
     }
-    c.references(&cfg, &sched_paths, &policy_paths);
-    let _ = user_paths;
+    references::check(&cfg, &sched_paths, &policy_paths, c.problems);
     cfg
 }
 
@@ -478,87 +476,4 @@ impl Checker<'_> {
             business_hours,
         })
     }
-
-    /// Cross-references over the merged configuration.
-    fn references(&mut self, cfg: &OnCallConfig, sched_paths: &[String], policy_paths: &[String]) {
-        let known_user = |id: &str| cfg.users.iter().any(|u| u.id == id);
-        for (s, sp) in cfg.schedules.iter().zip(sched_paths) {
-            for (i, l) in s.layers.iter().enumerate() {
-                for (k, u) in l.rotation.users.iter().enumerate() {
-                    if !known_user(u) {
-                        self.err(format!("{sp}.layers[{i}].users[{k}]"), format!("unknown user {u:?}"));
-                    }
-                }
-            }
-            for (i, o) in s.overrides.iter().enumerate() {
-                if !known_user(&o.user) {
-                    self.err(format!("{sp}.overrides[{i}].user"), format!("unknown user {:?}", o.user));
-                }
-            }
-        }
-        let mut edges: BTreeMap<&str, Vec<(&str, String)>> = BTreeMap::new();
-        for (p, pp) in cfg.policies.iter().zip(policy_paths) {
-            for (i, step) in p.steps.iter().enumerate() {
-                for (k, t) in step.targets.iter().enumerate() {
-                    let at = format!("{pp}.steps[{i}].targets[{k}]");
-                    match t {
-                        Target::User(u) if !known_user(u) => self.err(at, format!("unknown user {u:?}")),
-                        Target::Schedule { schedule, layer } => match cfg.schedule(schedule) {
-                            None => self.err(at, format!("unknown schedule {schedule:?}")),
-                            Some(s) => {
-                                if let Some(l) = layer.as_ref().filter(|l| !s.layers.iter().any(|x| &&x.name == l)) {
-                                    self.err(at, format!("schedule {schedule:?} has no layer {l:?}"));
-                                }
-                            }
-                        },
-                        Target::Policy(q) if cfg.policy(q).is_none() => {
-                            self.err(at, format!("unknown escalation policy {q:?}"))
-                        }
-                        Target::Policy(q) => edges.entry(p.id.as_str()).or_default().push((q.as_str(), at)),
-                        _ => {}
-                    }
-                }
-            }
-        }
-        // An edge p -> q lies on a loop when p can be reached again from q.
-        for (p, out) in &edges {
-            for (q, at) in out {
-                if let Some(route) = path_between(&edges, q, p) {
-                    let mut names = vec![*p];
-                    names.extend(route);
-                    self.err(at.clone(), format!("escalation loop: {}", names.join(" -> ")));
-                }
-            }
-        }
-    }
-}
-
-/// The policies on a shortest route from `from` to `to` (both included), if any.
-fn path_between<'a>(
-    edges: &BTreeMap<&'a str, Vec<(&'a str, String)>>,
-    from: &'a str,
-    to: &'a str,
-) -> Option<Vec<&'a str>> {
-    let mut parent: BTreeMap<&str, &str> = BTreeMap::new();
-    let mut seen = BTreeSet::from([from]);
-    let mut queue = VecDeque::from([from]);
-    while let Some(n) = queue.pop_front() {
-        if n == to {
-            let mut route = vec![n];
-            let mut cur = n;
-            while let Some(prev) = parent.get(cur) {
-                route.push(prev);
-                cur = prev;
-            }
-            route.reverse();
-            return Some(route);
-        }
-        for (next, _) in edges.get(n).into_iter().flatten() {
-            if seen.insert(next) {
-                parent.insert(next, n);
-                queue.push_back(next);
-            }
-        }
-    }
-    None
 }

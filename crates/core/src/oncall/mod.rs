@@ -9,6 +9,7 @@ pub mod defaults;
 pub mod escalate;
 pub mod escalation;
 pub mod ics;
+mod references;
 pub mod rotation;
 pub mod schedule;
 pub mod sla_actions;
