@@ -1,11 +1,14 @@
 //! Commands and the rules that accept or refuse them. [`decide`] validates a command against the
 //! current state and the policy and returns the events to append; it never changes anything.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::checklist::{instantiate, Phase};
 use crate::event::{Event, EventKind};
 use crate::lifecycle::{check_transition, Via};
+use crate::runbook_run::{check_confirmation, find_step, Confirmation, RunStep, StepRisk, StepStatus, MAX_STEP_OUTPUT};
 use crate::{DomainError, Incident, Policy, Role, Severity, Status, Timestamp};
 
 pub const MAX_TITLE: usize = 200;
@@ -14,19 +17,77 @@ pub const MAX_NAME: usize = 100;
 
 /// Something a responder (or an integration) asks of an incident.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Command {
-    Declare { title: String, severity: Severity, service: Option<String>, summary: Option<String> },
+    Declare {
+        title: String,
+        severity: Severity,
+        service: Option<String>,
+        summary: Option<String>,
+    },
     Acknowledge,
-    Assign { role: String, to: String },
-    SetStatus { status: Status, note: Option<String> },
-    ChangeSeverity { severity: Severity, reason: Option<String> },
-    AddNote { text: String },
-    Check { item: String },
-    Uncheck { item: String },
-    Resolve { root_cause: Option<String>, force: bool },
+    Assign {
+        role: String,
+        to: String,
+    },
+    SetStatus {
+        status: Status,
+        note: Option<String>,
+    },
+    ChangeSeverity {
+        severity: Severity,
+        reason: Option<String>,
+    },
+    AddNote {
+        text: String,
+    },
+    Check {
+        item: String,
+    },
+    Uncheck {
+        item: String,
+    },
+    Resolve {
+        root_cause: Option<String>,
+        force: bool,
+    },
     Close,
-    Reopen { reason: Option<String> },
+    Reopen {
+        reason: Option<String>,
+    },
+    /// Start walking a runbook section; `steps` are copied from the runbook version chosen.
+    StartRunbookRun {
+        runbook: String,
+        version: i64,
+        section: String,
+        steps: Vec<RunStep>,
+        vars: BTreeMap<String, String>,
+    },
+    /// Start step `step` (1-based) of run `run`; `command` is the step with variables bound
+    /// (by the edge, with the runbook crate's quoting) so the timeline records what really ran.
+    StartStep {
+        run: u32,
+        step: usize,
+        command: String,
+        confirmation: Confirmation,
+    },
+    FinishStep {
+        run: u32,
+        step: usize,
+        exit_code: i32,
+        duration_ms: i64,
+        output: String,
+        truncated: bool,
+    },
+    SkipStep {
+        run: u32,
+        step: usize,
+        reason: Option<String>,
+    },
+    InterruptStep {
+        run: u32,
+        step: usize,
+    },
 }
 
 fn required(field: &str, value: &str, max: usize) -> Result<String, DomainError> {
@@ -179,6 +240,96 @@ pub fn decide(
         Command::Reopen { reason } => {
             check_transition(inc.status, Status::Investigating, Via::Reopen)?;
             ev(EventKind::Reopened { reason: optional("reason", reason, MAX_TEXT)? })
+        }
+        Command::StartRunbookRun { runbook, version, section, steps, vars } => {
+            if inc.status == Status::Closed {
+                return Err(closed());
+            }
+            if steps.is_empty() {
+                return Err(DomainError::invalid("section", format!("{section:?} has no runnable steps")));
+            }
+            let run = inc.runbook_runs.len() as u32 + 1;
+            ev(EventKind::RunbookRunStarted {
+                run,
+                runbook: required("runbook", runbook, MAX_NAME)?,
+                version: *version,
+                section: required("section", section, MAX_TITLE * 2)?,
+                steps: steps.clone(),
+                vars: vars.clone(),
+            })
+        }
+        Command::StartStep { run, step, command, confirmation } => {
+            if inc.status == Status::Closed {
+                return Err(closed());
+            }
+            let (r, s) = find_step(inc, *run, *step)?;
+            if let Some(busy) = r.state.iter().position(|s| s.status == StepStatus::Running) {
+                return Err(DomainError::Conflict(format!(
+                    "step {} of run {run} is still running: record its result or interrupt it first",
+                    busy + 1
+                )));
+            }
+            if matches!(s.status, StepStatus::Succeeded | StepStatus::Skipped) {
+                return Err(DomainError::Conflict(
+                    format!("step {step} of run {run} is already {:?}", s.status).to_lowercase(),
+                ));
+            }
+            let risk = r.steps[*step - 1].risk;
+            check_confirmation(inc, *step, risk, confirmation)?;
+            let how = match (risk, confirmation.typed_incident.is_some()) {
+                (StepRisk::ReadOnly, _) => "none",
+                (_, true) => "typed-incident-id",
+                _ => "confirmed",
+            };
+            ev(EventKind::RunbookStepStarted {
+                run: *run,
+                step: *step,
+                command: required("command", command, MAX_TEXT)?,
+                risk,
+                confirmation: how.to_string(),
+            })
+        }
+        Command::FinishStep { run, step, exit_code, duration_ms, output, truncated } => {
+            let (_, s) = find_step(inc, *run, *step)?;
+            if !matches!(s.status, StepStatus::Running | StepStatus::Interrupted) {
+                return Err(DomainError::Conflict(format!("step {step} of run {run} is not running")));
+            }
+            if output.len() > MAX_STEP_OUTPUT + 1024 {
+                return Err(DomainError::invalid(
+                    "output",
+                    format!("is longer than {MAX_STEP_OUTPUT} bytes: cut it and set truncated"),
+                ));
+            }
+            if output.contains('\0') {
+                return Err(DomainError::invalid("output", "must not contain NUL characters"));
+            }
+            if *duration_ms < 0 {
+                return Err(DomainError::invalid("duration_ms", "must not be negative"));
+            }
+            ev(EventKind::RunbookStepFinished {
+                run: *run,
+                step: *step,
+                exit_code: *exit_code,
+                duration_ms: *duration_ms,
+                output: output.clone(),
+                truncated: *truncated,
+            })
+        }
+        Command::SkipStep { run, step, reason } => {
+            let (_, s) = find_step(inc, *run, *step)?;
+            if !matches!(s.status, StepStatus::Pending | StepStatus::Failed | StepStatus::Interrupted) {
+                return Err(DomainError::Conflict(
+                    format!("step {step} of run {run} cannot be skipped while {:?}", s.status).to_lowercase(),
+                ));
+            }
+            ev(EventKind::RunbookStepSkipped { run: *run, step: *step, reason: optional("reason", reason, MAX_TEXT)? })
+        }
+        Command::InterruptStep { run, step } => {
+            let (_, s) = find_step(inc, *run, *step)?;
+            if s.status != StepStatus::Running {
+                return Err(DomainError::Conflict(format!("step {step} of run {run} is not running")));
+            }
+            ev(EventKind::RunbookStepInterrupted { run: *run, step: *step })
         }
     }
 }

@@ -41,10 +41,36 @@ impl fmt::Debug for ServerConfig {
     }
 }
 
+/// How runbook steps are executed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunbookConfig {
+    /// Whether the server itself may run step commands (`POST .../steps/{n}/start` with
+    /// `"execute": true`). Off by default: the CLI runs steps on the responder's machine.
+    pub execute_on_server: bool,
+    /// Working directory for server-side execution (default: the data directory).
+    pub workdir: Option<String>,
+    /// Longest a step may run before it is killed.
+    pub timeout: Duration,
+    /// Extra environment for server-side execution.
+    pub env: BTreeMap<String, String>,
+}
+
+impl Default for RunbookConfig {
+    fn default() -> Self {
+        RunbookConfig {
+            execute_on_server: false,
+            workdir: None,
+            timeout: Duration::from_secs(60),
+            env: BTreeMap::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
     pub server: ServerConfig,
     pub policy: Policy,
+    pub runbooks: RunbookConfig,
 }
 
 /// One thing wrong with a configuration file, at a key path.
@@ -150,7 +176,7 @@ impl Checker {
     }
 
     fn config(&mut self, root: &Table) -> Config {
-        self.only_keys(root, "", &["server", "severity", "roles", "checklists"]);
+        self.only_keys(root, "", &["server", "severity", "roles", "checklists", "runbooks"]);
         let mut cfg = Config::default();
         if let Some(t) = self.table(root, "", "server") {
             self.server(t, &mut cfg.server);
@@ -164,7 +190,36 @@ impl Checker {
         if let Some(t) = self.table(root, "", "checklists") {
             self.checklists(t, &mut cfg.policy);
         }
+        if let Some(t) = self.table(root, "", "runbooks") {
+            self.runbooks(t, &mut cfg.runbooks);
+        }
         cfg
+    }
+
+    fn runbooks(&mut self, t: &Table, r: &mut RunbookConfig) {
+        let p = "runbooks";
+        self.only_keys(t, p, &["execute_on_server", "workdir", "timeout", "env"]);
+        if let Some(b) = self.boolean(t, p, "execute_on_server") {
+            r.execute_on_server = b;
+        }
+        r.workdir = self.string(t, p, "workdir").or(r.workdir.take());
+        if let Some(d) = self.parsed(t, p, "timeout", |v| v.parse::<Duration>().map_err(|e| e.to_string())) {
+            if d == Duration::ZERO {
+                self.err(join(p, "timeout"), "must be longer than 0s");
+            } else {
+                r.timeout = d;
+            }
+        }
+        if let Some(env) = self.table(t, p, "env") {
+            for (k, v) in env {
+                match v.as_str() {
+                    Some(s) => {
+                        r.env.insert(k.clone(), s.to_string());
+                    }
+                    None => self.err(format!("runbooks.env.{k}"), "expected a string"),
+                }
+            }
+        }
     }
 
     fn server(&mut self, t: &Table, s: &mut ServerConfig) {
@@ -395,6 +450,10 @@ pub fn default_toml() -> String {
         out.push_str(&format!("{alias} = \"{sev}\"\n"));
     }
     out.push_str("\n[roles]\n# Built in: commander, tech-lead, comms-lead, scribe.\ncustom = []\n\n");
+    out.push_str(
+        "# Runbook steps run on the responder's machine through the CLI unless the server may run them.\n\
+         [runbooks]\nexecute_on_server = false\n# workdir = \"/srv/ops\"\ntimeout = \"1m\"\n\n",
+    );
     out.push_str("# Each phase listed here replaces that phase's default items.\n[checklists]\n");
     for (key, phase) in [
         ("detection", Phase::Detection),

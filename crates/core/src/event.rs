@@ -2,9 +2,12 @@
 //! [`SealedEvent`] is an event placed on an incident's timeline with its sequence number and
 //! its link in the hash chain (see [`crate::chain`]).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::checklist::ChecklistEntry;
+use crate::runbook_run::{RunStep, StepRisk};
 use crate::{IncidentId, Severity, Status, Timestamp};
 
 /// What happened. Serialised with a `type` tag, e.g. `{"type":"note_added","text":"..."}`.
@@ -64,6 +67,45 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    RunbookRunStarted {
+        run: u32,
+        runbook: String,
+        version: i64,
+        section: String,
+        steps: Vec<RunStep>,
+        #[serde(default)]
+        vars: BTreeMap<String, String>,
+    },
+    /// `step` numbers are 1-based, as responders see them.
+    RunbookStepStarted {
+        run: u32,
+        step: usize,
+        /// The command exactly as run, variables bound and shell-quoted.
+        command: String,
+        risk: StepRisk,
+        /// `none`, `confirmed` or `typed-incident-id`.
+        confirmation: String,
+    },
+    RunbookStepFinished {
+        run: u32,
+        step: usize,
+        exit_code: i32,
+        duration_ms: i64,
+        /// stdout and stderr as captured, at most 1 MiB.
+        output: String,
+        #[serde(default)]
+        truncated: bool,
+    },
+    RunbookStepSkipped {
+        run: u32,
+        step: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    RunbookStepInterrupted {
+        run: u32,
+        step: usize,
+    },
 }
 
 impl EventKind {
@@ -81,6 +123,11 @@ impl EventKind {
             EventKind::Resolved { .. } => "resolved",
             EventKind::Closed {} => "closed",
             EventKind::Reopened { .. } => "reopened",
+            EventKind::RunbookRunStarted { .. } => "runbook_run_started",
+            EventKind::RunbookStepStarted { .. } => "runbook_step_started",
+            EventKind::RunbookStepFinished { .. } => "runbook_step_finished",
+            EventKind::RunbookStepSkipped { .. } => "runbook_step_skipped",
+            EventKind::RunbookStepInterrupted { .. } => "runbook_step_interrupted",
         }
     }
 
@@ -123,6 +170,22 @@ impl EventKind {
                 Some(r) => format!("reopened: {r}"),
                 None => "reopened".into(),
             },
+            EventKind::RunbookRunStarted { run, runbook, section, steps, .. } => {
+                format!("runbook run {run} started: {runbook} / {section} ({} steps)", steps.len())
+            }
+            EventKind::RunbookStepStarted { run, step, command, risk, confirmation } => {
+                format!("run {run} step {step} started ({risk}, confirmation: {confirmation}): {command}")
+            }
+            EventKind::RunbookStepFinished { run, step, exit_code, duration_ms, output, truncated } => format!(
+                "run {run} step {step} exited {exit_code} after {duration_ms} ms ({} bytes of output{})",
+                output.len(),
+                if *truncated { ", truncated" } else { "" }
+            ),
+            EventKind::RunbookStepSkipped { run, step, reason } => match reason {
+                Some(r) => format!("run {run} step {step} skipped: {r}"),
+                None => format!("run {run} step {step} skipped"),
+            },
+            EventKind::RunbookStepInterrupted { run, step } => format!("run {run} step {step} interrupted"),
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checklist::{ChecklistEntry, Phase};
 use crate::event::{Event, EventKind};
+use crate::runbook_run::{RunbookRun, StepState, StepStatus};
 use crate::{IncidentId, Severity, Status, Timestamp};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +46,9 @@ pub struct Incident {
     pub reopen_count: u32,
     /// Number of events on the timeline (= the last sequence number).
     pub event_count: i64,
+    /// Runbook runs, oldest first (step outputs live on the timeline only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runbook_runs: Vec<RunbookRun>,
 }
 
 impl Incident {
@@ -72,6 +76,7 @@ impl Incident {
             root_cause: None,
             reopen_count: 0,
             event_count: 1,
+            runbook_runs: Vec::new(),
         })
     }
 
@@ -131,7 +136,60 @@ impl Incident {
                 self.reopen_count += 1;
                 self.last_update_at = e.at;
             }
+            EventKind::RunbookRunStarted { run, runbook, version, section, steps, vars } => {
+                let blank = StepState {
+                    status: StepStatus::Pending,
+                    command: None,
+                    started_by: None,
+                    exit_code: None,
+                    duration_ms: None,
+                    attempts: 0,
+                };
+                self.runbook_runs.push(RunbookRun {
+                    id: *run,
+                    runbook: runbook.clone(),
+                    version: *version,
+                    section: section.clone(),
+                    state: vec![blank; steps.len()],
+                    steps: steps.clone(),
+                    vars: vars.clone(),
+                    started_by: e.actor.clone(),
+                    started_at: e.at,
+                });
+            }
+            EventKind::RunbookStepStarted { run, step, command, .. } => {
+                if let Some(s) = self.step_mut(*run, *step) {
+                    s.status = StepStatus::Running;
+                    s.command = Some(command.clone());
+                    s.started_by = Some(e.actor.clone());
+                    s.exit_code = None;
+                    s.duration_ms = None;
+                    s.attempts += 1;
+                }
+            }
+            EventKind::RunbookStepFinished { run, step, exit_code, duration_ms, .. } => {
+                if let Some(s) = self.step_mut(*run, *step) {
+                    s.status = if *exit_code == 0 { StepStatus::Succeeded } else { StepStatus::Failed };
+                    s.exit_code = Some(*exit_code);
+                    s.duration_ms = Some(*duration_ms);
+                }
+            }
+            EventKind::RunbookStepSkipped { run, step, .. } => {
+                if let Some(s) = self.step_mut(*run, *step) {
+                    s.status = StepStatus::Skipped;
+                }
+            }
+            EventKind::RunbookStepInterrupted { run, step } => {
+                if let Some(s) = self.step_mut(*run, *step) {
+                    s.status = StepStatus::Interrupted;
+                }
+            }
         }
+    }
+
+    fn step_mut(&mut self, run: u32, step: usize) -> Option<&mut StepState> {
+        let r = self.runbook_runs.iter_mut().find(|r| r.id == run)?;
+        step.checked_sub(1).and_then(|i| r.state.get_mut(i))
     }
 
     /// Rebuild the state from a whole timeline. `None` if it does not start with a declaration.

@@ -22,6 +22,7 @@ pub mod lifecycle;
 pub mod oncall;
 pub mod policy;
 pub mod role;
+pub mod runbook_run;
 pub mod severity;
 pub mod sla;
 
@@ -29,7 +30,7 @@ pub use access::{AccessRole, Action};
 pub use chain::{verify_chain, ChainProblem, ChainProblemKind};
 pub use checklist::{ChecklistEntry, ChecklistTemplate, Phase};
 pub use command::{decide, Command};
-pub use config::{Config, ConfigProblem, ServerConfig};
+pub use config::{Config, ConfigProblem, RunbookConfig, ServerConfig};
 pub use duration::Duration;
 pub use error::DomainError;
 pub use event::{Event, EventKind, SealedEvent};
@@ -38,6 +39,7 @@ pub use incident::Incident;
 pub use lifecycle::{Status, Via};
 pub use policy::{LevelPolicy, Policy, Target};
 pub use role::Role;
+pub use runbook_run::{Confirmation, RunStep, RunbookRun, StepRisk, StepStatus};
 pub use severity::Severity;
 pub use sla::{Clock, SlaClocks};
 

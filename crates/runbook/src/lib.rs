@@ -1,10 +1,12 @@
 //! Sevwatch runbooks: parses Markdown incident runbooks into incident types, phases and
 //! runnable steps; classifies each shell command's risk; lints runbooks; binds responder
 //! values into commands safely; and links firing alerts to runbook sections. Pure: it only
-//! reads the text it is given (no files, network or processes).
+//! reads the text it is given (no files, network or processes), except [`exec`], which runs one
+//! step in a shell.
 
 mod bind;
 mod classify;
+pub mod exec;
 mod link;
 mod lint;
 mod markdown;

@@ -5,8 +5,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use sevwatch_core::{AccessRole, Timestamp};
-use sevwatch_store::Store;
+use sevwatch_core::{AccessRole, Command, StepStatus, Timestamp};
+use sevwatch_store::{IncidentOp, Store};
 
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 
@@ -31,4 +31,23 @@ pub async fn ensure_admin_token(store: &Store, data_dir: &Path) -> anyhow::Resul
     f.sync_all()?;
     std::fs::rename(&tmp, &path)?;
     Ok(path)
+}
+
+/// After a restart nothing is executing runbook steps any more: mark every step still recorded
+/// as running `interrupted`, so responders can retry or skip it. A result that arrives later
+/// (from a CLI that kept running) is still accepted. Returns how many steps were marked.
+pub async fn interrupt_running_steps(store: &Store) -> anyhow::Result<usize> {
+    let mut marked = 0;
+    for inc in store.incidents_with_running_steps().await? {
+        for run in &inc.runbook_runs {
+            for (i, s) in run.state.iter().enumerate() {
+                if s.status == StepStatus::Running {
+                    let command = Command::InterruptStep { run: run.id, step: i + 1 };
+                    store.execute(IncidentOp { target: Some(inc.id), command, actor: "sevwatch".into(), now: Timestamp::now() }).await?;
+                    marked += 1;
+                }
+            }
+        }
+    }
+    Ok(marked)
 }

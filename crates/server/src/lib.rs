@@ -44,6 +44,8 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::incidents::router())
         .merge(routes::tokens::router())
+        .merge(routes::runbooks::router())
+        .merge(routes::runs::router())
         .merge(routes::stream::router())
         .merge(openapi::router())
         .fallback(routes::health::not_found)

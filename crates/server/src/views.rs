@@ -55,6 +55,10 @@ pub struct IncidentView {
     pub sla: SlaClocks,
     /// For a command: the events it appended. For a read: the most recent events.
     pub events: Vec<EventView>,
+    /// On a read: runbook sections matching this incident, best first, with the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub suggested_runbooks: Option<Vec<sevwatch_runbook::Suggestion>>,
 }
 
 impl IncidentView {
@@ -64,6 +68,7 @@ impl IncidentView {
             severity_name: policy.level(incident.severity).name.clone(),
             events: events.iter().map(EventView::from).collect(),
             incident,
+            suggested_runbooks: None,
         }
     }
 }

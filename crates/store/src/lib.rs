@@ -11,6 +11,7 @@ mod db;
 mod dialect;
 mod error;
 mod incidents;
+mod runbooks;
 mod tokens;
 mod writer;
 
@@ -22,6 +23,7 @@ use tokio::sync::{broadcast, mpsc};
 pub use db::Backend;
 pub use error::StoreError;
 pub use incidents::{IncidentVerification, ListFilter};
+pub use runbooks::{Imported, RunbookRecord};
 pub use tokens::TokenInfo;
 pub use writer::{IncidentOp, Written};
 

@@ -148,7 +148,22 @@ pub async fn show(
     let id = incident_id(&id)?;
     let inc = state.store.incident(id).await?;
     let recent = state.store.timeline(id, (inc.event_count - 10).max(0), 10).await?;
-    Ok(Json(IncidentView::new(inc, &recent, state.store.policy(), Timestamp::now())))
+    let suggestions = suggest_runbooks(&state, &inc).await?;
+    let mut view = IncidentView::new(inc, &recent, state.store.policy(), Timestamp::now());
+    view.suggested_runbooks = Some(suggestions);
+    Ok(Json(view))
+}
+
+/// Runbook sections that match the incident (title and service for now; alert names and
+/// `runbook_url` annotations join in once alerts arrive), at most five, best first.
+async fn suggest_runbooks(state: &AppState, inc: &sevwatch_core::Incident) -> Result<Vec<sevwatch_runbook::Suggestion>, ApiError> {
+    let mut books = Vec::new();
+    for record in state.store.latest_runbooks().await? {
+        books.push((record.name.clone(), crate::routes::runbooks::parse_record(&record)?));
+    }
+    let mut found = sevwatch_runbook::link(&books, None, None, inc.service.as_deref(), &inc.title);
+    found.truncate(5);
+    Ok(found)
 }
 
 /// Acknowledge: someone is on it. Stops the response clock.

@@ -2,5 +2,7 @@
 
 pub mod health;
 pub mod incidents;
+pub mod runbooks;
+pub mod runs;
 pub mod stream;
 pub mod tokens;

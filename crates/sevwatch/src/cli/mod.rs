@@ -4,6 +4,7 @@ mod client;
 mod config;
 mod incident;
 mod output;
+mod runbook;
 mod serve;
 mod token;
 
@@ -104,9 +105,13 @@ pub enum Cmd {
     /// Check or print configuration files.
     #[command(subcommand)]
     Config(config::ConfigCmd),
+    /// Runbooks: parse, classify, lint, import, list, show, run.
+    #[command(subcommand)]
+    Runbook(runbook::RunbookCmd),
 }
 
 pub fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the tokio runtime starts");
     let json = cli.json;
@@ -127,6 +132,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Cmd::Serve(args) => serve::run(args).await.map(|_| ExitCode::SUCCESS),
         Cmd::Config(cmd) => config::run(cmd, cli.json),
+        Cmd::Runbook(cmd) => match runbook::run_local(&cmd, cli.json) {
+            Some(done) => done,
+            None => {
+                let c = client::Client::new(&cli.server, cli.token.as_deref())?;
+                runbook::run_remote(&c, cmd, cli.json).await
+            }
+        },
         Cmd::Token(cmd) => {
             let c = client::Client::new(&cli.server, cli.token.as_deref())?;
             token::run(&c, cmd, cli.json).await
@@ -142,4 +154,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 pub fn default_token_path() -> PathBuf {
     let dir = std::env::var("SEVWATCH_DATA_DIR").unwrap_or_else(|_| DEFAULT_DATA_DIR.to_string());
     PathBuf::from(dir).join(sevwatch_server::bootstrap::ADMIN_TOKEN_FILE)
+}
+
+/// `sevwatch list | head` closes our stdout early; Rust's `println!` then panics. Exit quietly
+/// instead, as Unix tools do (status 141 = killed by SIGPIPE).
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }

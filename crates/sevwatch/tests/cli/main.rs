@@ -3,4 +3,5 @@
 
 mod crash;
 mod helpers;
+mod runbooks;
 mod walkthrough;

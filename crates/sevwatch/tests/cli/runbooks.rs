@@ -1,0 +1,212 @@
+//! Runbooks end to end: import with versions, linking the seeds' alerts to their sections, and
+//! runs driven from the CLI (interactive and scripted), with confirmations, variable binding
+//! that cannot inject shell code, outputs on the timeline, and interrupted steps after a crash.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::helpers::{stderr, stdout, Server, BIN};
+
+const FIXTURE: &str = r#"# Cache Service Runbook
+
+## Incident: CacheDown
+
+**Alert:** `CacheDown`
+
+### Diagnosis
+
+```bash
+# Show what we are working on
+echo "service=$SERVICE agent=<agent-id>"
+```
+
+### Response
+
+```bash
+# Leave a marker
+touch marker.txt
+```
+
+### Rollback
+
+```bash
+# Remove the marker
+rm -f marker.txt
+```
+"#;
+
+fn shared_seeds() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        sevwatch_testkit::skip("seed runbook tests", "../shared/seeds not found beside the repository");
+        None
+    }
+}
+
+fn fixture(dir: &Path, text: &str) -> PathBuf {
+    let f = dir.join("cache.md");
+    std::fs::write(&f, text).unwrap();
+    f
+}
+
+#[test]
+fn seeds_import_with_versions_and_their_alerts_link_to_their_sections() {
+    let Some(seeds) = shared_seeds() else { return };
+    let dir = sevwatch_testkit::temp_dir();
+    let s = Server::start(&dir.path().join("data"), None);
+    let first = s.json(&["runbook", "import", seeds.to_str().unwrap()]);
+    let imported = first["imported"].as_array().unwrap();
+    assert!(imported.iter().filter(|v| v["created"] == true).count() >= 5);
+    let again = s.json(&["runbook", "import", seeds.to_str().unwrap()]);
+    assert!(again["imported"].as_array().unwrap().iter().all(|v| v["created"] == false && v["version"] == 1), "{again}");
+    for alert in ["TestPassRateLow", "HighErrorRate", "HighLatencyP95", "GenesisServiceDown"] {
+        let inc = s.json(&["declare", "--severity", "P1", "--title", alert]);
+        let shown = s.json(&["show", inc["id"].as_str().unwrap()]);
+        let best = &shown["suggested_runbooks"][0];
+        assert_eq!(best["runbook"], "002_10fec5055860d3f4", "{alert}: {shown}");
+        assert!(best["section"].as_str().unwrap().contains(alert), "{alert} linked to {best}");
+        assert!(!best["reason"].as_str().unwrap().is_empty());
+    }
+    let listed = s.json(&["runbook", "list"]);
+    assert!(listed["runbooks"].as_array().unwrap().iter().any(|r| r["name"] == "002_10fec5055860d3f4" && r["steps"].as_u64() > Some(50)));
+}
+
+#[test]
+fn parse_classify_and_lint_work_without_a_server() {
+    let dir = sevwatch_testkit::temp_dir();
+    let f = fixture(dir.path(), FIXTURE);
+    let out = Command::new(BIN).args(["runbook", "parse", "--json"]).arg(&f).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let section = &v["sections"][0];
+    assert_eq!(section["alerts"], json!(["CacheDown"]));
+    let kinds: Vec<&str> = section["phases"].as_array().unwrap().iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["diagnosis", "response", "rollback"]);
+    assert_eq!(section["phases"][2]["steps"][0]["risk"]["class"], "destructive");
+    let c = Command::new(BIN).args(["runbook", "classify", "sudo rm -rf /var/lib/app", "--json"]).output().unwrap();
+    let v: Value = serde_json::from_slice(&c.stdout).unwrap();
+    assert_eq!(v["class"], "destructive");
+    assert!(v["reason"].as_str().unwrap().contains("rm"));
+    let lint = Command::new(BIN).args(["runbook", "lint", "--json"]).arg(&f).output().unwrap();
+    let v: Value = serde_json::from_slice(&lint.stdout).unwrap();
+    assert!(v["findings"].is_array());
+    assert_eq!(lint.status.success(), v["errors"] == 0);
+}
+
+#[test]
+fn a_scripted_run_needs_explicit_confirmation_for_destructive_steps_and_records_everything() {
+    let dir = sevwatch_testkit::temp_dir();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let s = Server::start(&dir.path().join("data"), None);
+    let f = fixture(dir.path(), FIXTURE);
+    s.json(&["runbook", "import", f.to_str().unwrap(), "--name", "cache"]);
+    let evil_service = format!("$(touch {}/pwned)", dir.path().display());
+    let inc = s.json(&["declare", "--severity", "P2", "--title", "CacheDown", "--service", &evil_service]);
+    let id = inc["id"].as_str().unwrap().to_string();
+    let evil_agent = format!("; touch {}/pwned2 #", dir.path().display());
+    let agent_var = format!("agent-id={evil_agent}");
+    let base = ["runbook", "run", id.as_str(), "cache#Incident: CacheDown", "--yes", "--var", agent_var.as_str(), "--workdir", work.to_str().unwrap()];
+    let stopped = s.sw(&base);
+    assert_eq!(stopped.status.code(), Some(1), "{}", stdout(&stopped));
+    assert!(stderr(&stopped).contains("--confirm-destructive"), "{}", stderr(&stopped));
+    assert!(work.join("marker.txt").exists(), "the mutating step ran");
+    let mut with_confirm = base.to_vec();
+    with_confirm.extend(["--confirm-destructive", id.as_str()]);
+    let done = s.sw(&with_confirm);
+    assert!(done.status.success(), "{}\n{}", stdout(&done), stderr(&done));
+    assert!(stdout(&done).contains("resuming run 1"), "{}", stdout(&done));
+    assert!(!work.join("marker.txt").exists(), "the destructive step ran after confirmation");
+    assert!(!dir.path().join("pwned").exists() && !dir.path().join("pwned2").exists(), "values were substituted unquoted");
+    let timeline = s.json(&["timeline", &id]);
+    let events = timeline["events"].as_array().unwrap();
+    let finished: Vec<&Value> = events.iter().filter(|e| e["type"] == "runbook_step_finished").collect();
+    assert_eq!(finished.len(), 3);
+    let out = finished[0]["data"]["output"].as_str().unwrap();
+    assert!(out.contains(&format!("service={evil_service}")) && out.contains(&format!("agent={evil_agent}")), "{out}");
+    let starts: Vec<&str> = events.iter().filter(|e| e["type"] == "runbook_step_started").map(|e| e["data"]["confirmation"].as_str().unwrap()).collect();
+    assert_eq!(starts, ["none", "confirmed", "typed-incident-id"]);
+    assert!(s.sw(&["verify"]).status.success());
+}
+
+#[test]
+fn an_interactive_run_asks_for_each_confirmation_and_stops_on_unbound_variables() {
+    let dir = sevwatch_testkit::temp_dir();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let s = Server::start(&dir.path().join("data"), None);
+    let f = fixture(dir.path(), FIXTURE);
+    s.json(&["runbook", "import", f.to_str().unwrap(), "--name", "cache"]);
+    let id = s.json(&["declare", "--severity", "P2", "--title", "CacheDown", "--service", "cache"])["id"].as_str().unwrap().to_string();
+    // No value for <agent-id>: the first step cannot be bound.
+    let unbound = s.sw(&["runbook", "run", &id, "cache#Incident: CacheDown", "--yes"]);
+    assert_eq!(unbound.status.code(), Some(1));
+    assert!(stderr(&unbound).contains("agent-id"), "{}", stderr(&unbound));
+    // Enter runs the read-only step, "y" the mutating one, the typed id the destructive one.
+    let mut child = Command::new(BIN)
+        .args(["runbook", "run", &id, "cache#Incident: CacheDown", "--var", "agent-id=a-17", "--workdir", work.to_str().unwrap()])
+        .env("SEVWATCH_URL", &s.url)
+        .env("SEVWATCH_TOKEN", s.admin_token())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("\nmaybe\ny\n{}\n", id.to_lowercase()).as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(text.contains("service=cache agent=a-17") && text.contains("(not understood)") && text.contains("finished"), "{text}");
+    let run = s.json(&["show", &id]);
+    let states: Vec<&str> = run["runbook_runs"][0]["state"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+    assert_eq!(states, ["succeeded", "succeeded", "succeeded"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_running_during_a_crash_is_interrupted_and_can_be_retried() {
+    let dir = sevwatch_testkit::temp_dir();
+    let data = dir.path().join("data");
+    let mut s = tokio::task::block_in_place(|| Server::start(&data, None));
+    let token = s.admin_token();
+    let http = reqwest::Client::new();
+    let post = |url: String, body: Value| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            let r = http.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let f = fixture(dir.path(), FIXTURE);
+    let (code, _) = post(format!("{}/api/v1/runbooks", s.url), json!({ "name": "cache", "content": std::fs::read_to_string(&f).unwrap() })).await;
+    assert_eq!(code, 201);
+    let (_, inc) = post(format!("{}/api/v1/incidents", s.url), json!({ "title": "CacheDown", "severity": "P2", "service": "cache" })).await;
+    let runs = format!("{}/api/v1/incidents/{}/runbook-runs", s.url, inc["id"].as_str().unwrap());
+    let (code, run) = post(runs.clone(), json!({ "runbook": "cache", "section": "incident: cachedown", "vars": { "agent-id": "x" } })).await;
+    assert_eq!(code, 201, "{run}");
+    let (code, p) = post(format!("{runs}/1/steps/2/start"), json!({})).await;
+    assert_eq!((code, p["field"].as_str()), (422, Some("confirm")), "a mutating step needs confirmation: {p}");
+    let (code, p) = post(format!("{runs}/1/steps/1/start"), json!({ "execute": true })).await;
+    assert_eq!(code, 403, "server-side execution is off by default: {p}");
+    let (code, started) = post(format!("{runs}/1/steps/1/start"), json!({})).await;
+    assert_eq!(code, 200, "{started}");
+    let bound = started["command"].as_str().unwrap();
+    assert!(bound.starts_with("echo ") && bound.contains("cache") && bound.contains("'x'") && !bound.contains("$SERVICE"), "{bound}");
+    s.kill_9();
+    let s = tokio::task::block_in_place(|| Server::start(&data, None));
+    let runs = runs.replace(&runs[..runs.find("/api").unwrap()], &s.url);
+    let shown: Value = http.get(format!("{runs}/1")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(shown["run"]["state"][0]["status"], "interrupted", "{shown}");
+    let (code, _) = post(format!("{runs}/1/steps/1/start"), json!({})).await;
+    assert_eq!(code, 200, "an interrupted step can be retried");
+    let (code, done) = post(format!("{runs}/1/steps/1/result"), json!({ "exit_code": 0, "duration_ms": 5, "output": "ok\n" })).await;
+    assert_eq!(code, 200, "{done}");
+    assert_eq!(done["run"]["state"][0]["status"], "succeeded");
+    assert_eq!(done["run"]["state"][0]["attempts"], 2);
+    let (code, p) = post(format!("{runs}/1/steps/3/start"), json!({ "confirm": true, "confirm_destructive": "INC-99" })).await;
+    assert_eq!((code, p["field"].as_str()), (422, Some("confirm_destructive")), "{p}");
+}
