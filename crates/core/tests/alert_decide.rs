@@ -52,6 +52,10 @@ fn known(status: AlertStatus, incident: Option<i64>) -> AlertRecord {
     rec
 }
 
+/// What happens, the incoming status, the stored record, the group's open incident, the
+/// context, the expected outcome and whether it pages.
+type Case = (&'static str, AlertStatus, Option<AlertRecord>, Option<(IncidentId, Severity)>, Ctx, AlertOutcome, bool);
+
 #[test]
 fn each_situation_leads_to_the_expected_outcome() {
     use AlertOutcome::*;
@@ -62,7 +66,7 @@ fn each_situation_leads_to_the_expected_outcome() {
     maint.in_maintenance = true;
     let mut inhibited = ctx(Severity::P2);
     inhibited.inhibited = true;
-    let cases: Vec<(&str, AlertStatus, Option<AlertRecord>, Option<(IncidentId, Severity)>, Ctx, AlertOutcome, bool)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "new alert, no open group incident",
             FIRING,

@@ -215,7 +215,9 @@ fn window(c: &mut Check<'_>, t: &Table, path: &str) -> Option<MaintenanceWindow>
 }
 
 fn once(c: &mut Check<'_>, t: &Table, path: &str) -> Option<WindowSchedule> {
-    let time = |s: &str| s.parse::<Timestamp>().map_err(|_| format!("{s:?} is not an RFC 3339 time like 2026-05-01T22:00:00Z"));
+    let time = |s: &str| {
+        s.parse::<Timestamp>().map_err(|_| format!("{s:?} is not an RFC 3339 time like 2026-05-01T22:00:00Z"))
+    };
     let start = c.parsed(t, path, "start", time);
     let end = c.parsed(t, path, "end", time);
     for key in ["start", "end"] {

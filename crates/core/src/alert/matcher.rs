@@ -127,7 +127,7 @@ impl FromStr for Matcher {
         if name.contains(|c: char| c.is_whitespace() || c == '"' || c == '{' || c == '}') {
             return Err(err("the label name must not contain spaces, quotes or braces"));
         }
-        let value = unquote(value.trim()).map_err(|why| err(why))?;
+        let value = unquote(value.trim()).map_err(err)?;
         Matcher::new(name, op, &value)
     }
 }

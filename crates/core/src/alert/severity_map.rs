@@ -82,7 +82,8 @@ mod tests {
     fn default_values_map_the_common_scales() {
         use Severity::*;
         let m = SeverityMap::default();
-        let cases: &[(&[(&str, &str)], Option<&str>, Severity)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>, Severity);
+        let cases: &[Case] = &[
             (&[("severity", "critical")], None, P0),
             (&[("severity", "CRITICAL")], None, P0),
             (&[("severity", "high")], None, P1),

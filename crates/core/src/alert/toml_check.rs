@@ -110,7 +110,8 @@ impl Check<'_> {
             match item.as_str() {
                 Some(s) if !s.trim().is_empty() => out.push(s.to_string()),
                 Some(_) => self.err(format!("{}[{i}]", join(path, key)), "must not be empty"),
-                None => self.err(format!("{}[{i}]", join(path, key)), format!("expected a string, found {}", item.type_str())),
+                None => self
+                    .err(format!("{}[{i}]", join(path, key)), format!("expected a string, found {}", item.type_str())),
             }
         }
         Some(out)
@@ -120,7 +121,10 @@ impl Check<'_> {
     pub fn tables<'t>(&mut self, t: &'t Table, path: &str, key: &str) -> Vec<(String, &'t Table)> {
         let Some(v) = t.get(key) else { return Vec::new() };
         let Some(items) = v.as_array() else {
-            self.err(join(path, key), format!("expected an array of tables ([[{}]]), found {}", join(path, key), v.type_str()));
+            self.err(
+                join(path, key),
+                format!("expected an array of tables ([[{}]]), found {}", join(path, key), v.type_str()),
+            );
             return Vec::new();
         };
         let mut out = Vec::new();

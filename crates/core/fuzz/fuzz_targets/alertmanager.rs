@@ -1,0 +1,6 @@
+//! Fuzz target: the alertmanager webhook parser must refuse or accept any bytes without panicking.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = sevwatch_core::alert::source::alertmanager::parse(data);
+});
