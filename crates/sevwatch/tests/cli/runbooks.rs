@@ -132,6 +132,14 @@ fn a_scripted_run_needs_explicit_confirmation_for_destructive_steps_and_records_
     let starts: Vec<&str> = events.iter().filter(|e| e["type"] == "runbook_step_started").map(|e| e["data"]["confirmation"].as_str().unwrap()).collect();
     assert_eq!(starts, ["none", "confirmed", "typed-incident-id"]);
     assert!(s.sw(&["verify"]).status.success());
+    // A changed file becomes version 2; the run keeps the steps of the version it started with.
+    fixture(dir.path(), &FIXTURE.replace("touch marker.txt", "touch marker.txt\nls -l marker.txt"));
+    let v2 = s.json(&["runbook", "import", f.to_str().unwrap(), "--name", "cache"]);
+    assert_eq!((v2["imported"][0]["version"].as_i64(), v2["imported"][0]["created"].as_bool()), (Some(2), Some(true)));
+    let shown = s.json(&["runbook", "show", "cache", "--version", "1"]);
+    assert_eq!(shown["versions"], json!([2, 1]));
+    let run = &s.json(&["show", &id])["runbook_runs"][0];
+    assert_eq!((run["version"].as_i64(), run["steps"].as_array().unwrap().len()), (Some(1), 3));
 }
 
 #[test]
