@@ -98,6 +98,18 @@ pub fn show(v: &Value) -> String {
         let mark = if c["checked_at"].is_string() { "x" } else { " " };
         out.push_str(&format!("    [{mark}] {:<40} {}\n", s(c, "key"), s(c, "text")));
     }
+    let suggestions = v.get("suggested_runbooks").and_then(Value::as_array).cloned().unwrap_or_default();
+    if !suggestions.is_empty() {
+        out.push_str("  suggested runbooks:\n");
+        for sug in &suggestions {
+            out.push_str(&format!("    {}#{}  ({})\n", s(sug, "runbook"), s(sug, "section"), s(sug, "reason")));
+        }
+    }
+    for run in v.get("runbook_runs").and_then(Value::as_array).into_iter().flatten() {
+        let states = run["state"].as_array().cloned().unwrap_or_default();
+        let done = states.iter().filter(|st| matches!(st["status"].as_str(), Some("succeeded" | "skipped"))).count();
+        out.push_str(&format!("  runbook run {}: {}#{} v{} ({done}/{} steps done)\n", run["id"], s(run, "runbook"), s(run, "section"), run["version"], states.len()));
+    }
     out.push_str("  recent events:\n");
     for e in v.get("events").and_then(Value::as_array).into_iter().flatten() {
         out.push_str(&format!(

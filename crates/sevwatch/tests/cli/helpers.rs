@@ -18,8 +18,22 @@ impl Server {
     /// Start a server over `data_dir` (and PostgreSQL at `database_url` when given) and wait
     /// until it prints the address it listens on.
     pub fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
+        Self::start_with(data_dir, database_url, None)
+    }
+
+    /// Like `start`, with a configuration file.
+    pub fn start_with(data_dir: &Path, database_url: Option<&str>, config: Option<&Path>) -> Server {
         let mut cmd = Command::new(BIN);
+        if let Some(c) = config {
+            cmd.arg("serve").arg("--config").arg(c);
+            cmd.args(["--listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir);
+            return Self::spawn(cmd, data_dir, database_url);
+        }
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir);
+        Self::spawn(cmd, data_dir, database_url)
+    }
+
+    fn spawn(mut cmd: Command, data_dir: &Path, database_url: Option<&str>) -> Server {
         if let Some(u) = database_url {
             cmd.args(["--database-url", u]);
         }

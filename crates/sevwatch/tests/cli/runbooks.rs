@@ -218,3 +218,35 @@ async fn a_step_running_during_a_crash_is_interrupted_and_can_be_retried() {
     let (code, p) = post(format!("{runs}/1/steps/3/start"), json!({ "confirm": true, "confirm_destructive": "INC-99" })).await;
     assert_eq!((code, p["field"].as_str()), (422, Some("confirm_destructive")), "{p}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_runs_steps_itself_only_when_configured_to() {
+    let dir = sevwatch_testkit::temp_dir();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let cfg = dir.path().join("sevwatch.toml");
+    std::fs::write(&cfg, format!("[runbooks]\nexecute_on_server = true\nworkdir = {:?}\ntimeout = \"5s\"\n", work.display().to_string())).unwrap();
+    let s = tokio::task::block_in_place(|| Server::start_with(&dir.path().join("data"), None, Some(&cfg)));
+    let token = s.admin_token();
+    let http = reqwest::Client::new();
+    let post = |path: String, body: Value| {
+        let (http, token, url) = (http.clone(), token.clone(), s.url.clone());
+        async move {
+            let r = http.post(format!("{url}{path}")).bearer_auth(token).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    post("/api/v1/runbooks".into(), json!({ "name": "cache", "content": FIXTURE })).await;
+    let (_, inc) = post("/api/v1/incidents".into(), json!({ "title": "CacheDown", "severity": "P2", "service": "cache" })).await;
+    let runs = format!("/api/v1/incidents/{}/runbook-runs", inc["id"].as_str().unwrap());
+    post(runs.clone(), json!({ "runbook": "cache", "section": "Incident: CacheDown", "vars": { "agent-id": "a1" } })).await;
+    let (code, step) = post(format!("{runs}/1/steps/1/start"), json!({ "execute": true })).await;
+    assert_eq!(code, 200, "{step}");
+    assert_eq!(step["result"]["exit_code"], 0);
+    assert!(step["result"]["output"].as_str().unwrap().contains("service=cache agent=a1"), "{step}");
+    let (code, step) = post(format!("{runs}/1/steps/2/start"), json!({ "execute": true, "confirm": true })).await;
+    assert_eq!(code, 200, "{step}");
+    assert!(work.join("marker.txt").exists(), "the step ran in the configured working directory");
+    let shown = s.json(&["timeline", inc["id"].as_str().unwrap()]);
+    assert_eq!(shown["events"].as_array().unwrap().iter().filter(|e| e["type"] == "runbook_step_finished").count(), 2);
+}
