@@ -199,3 +199,38 @@ fn routes_nested_too_deep_are_refused() {
     let (_, problems) = parse_str(&text);
     assert!(problems.iter().any(|p| p.message.contains("deeper")), "{problems:?}");
 }
+
+#[test]
+fn a_route_override_beats_the_severity_map_and_windows_apply_per_service() {
+    let (cfg, problems) = parse_str(
+        r#"
+[alerts]
+[[alerts.routes]]
+matchers = ['service="db"']
+severity = "P1"
+[[alerts.maintenance]]
+service = "db"
+every = "daily"
+at = "02:00"
+duration = "1h"
+timezone = "Europe/Berlin"
+"#,
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    let body =
+        br#"{"alerts": [{"name": "A", "service": "db", "severity": "info"}, {"name": "B", "severity": "info"}]}"#;
+    let n = sevwatch_core::alert::source::generic::parse(body).expect("valid");
+    let severities: Vec<Severity> = n
+        .alerts
+        .iter()
+        .map(|a| {
+            let route = &cfg.route.routes_for(a)[0];
+            cfg.severity_for(a, route)
+        })
+        .collect();
+    assert_eq!(severities, [Severity::P1, Severity::P3]);
+    // 02:30 in Berlin in summer is 00:30Z.
+    assert!(cfg.in_maintenance("db", ts("2026-07-01T00:30:00Z")));
+    assert!(!cfg.in_maintenance("api", ts("2026-07-01T00:30:00Z")));
+    assert!(!cfg.in_maintenance("db", ts("2026-07-01T01:30:00Z")));
+}

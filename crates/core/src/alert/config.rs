@@ -37,7 +37,10 @@ use toml::Table;
 
 use super::maintenance::parse_weekday;
 use super::toml_check::{join, Check};
-use super::{FlapRule, GroupBy, MaintenanceWindow, Matcher, Recurrence, Route, SeverityMap, WindowSchedule};
+use super::{
+    in_maintenance, Alert, FlapRule, GroupBy, MaintenanceWindow, Matcher, Recurrence, Route, RouteMatch, SeverityMap,
+    WindowSchedule,
+};
 use crate::config::ConfigProblem;
 use crate::{Duration, Severity, Timestamp};
 
@@ -61,6 +64,18 @@ impl Default for AlertConfig {
             route: Route { group_by: Some(GroupBy::Labels(vec!["alertname".into()])), ..Route::default() },
             maintenance: Vec::new(),
         }
+    }
+}
+
+impl AlertConfig {
+    /// The alert's level on one route: the route's override, else the severity map.
+    pub fn severity_for(&self, alert: &Alert, route: &RouteMatch) -> Severity {
+        route.severity.unwrap_or_else(|| self.severity.severity_of(alert))
+    }
+
+    /// True when any configured window covers `service` at `now`.
+    pub fn in_maintenance(&self, service: &str, now: Timestamp) -> bool {
+        self.maintenance.iter().any(|w| in_maintenance(w, service, now))
     }
 }
 
