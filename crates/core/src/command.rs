@@ -88,6 +88,25 @@ pub enum Command {
         run: u32,
         step: usize,
     },
+    /// The alert effects on a timeline (the alert rules in `alert::decide` choose them).
+    AttachAlert {
+        fingerprint: String,
+        name: Option<String>,
+        source: String,
+        severity: Severity,
+        summary: Option<String>,
+    },
+    RecordAlertResolved {
+        fingerprint: String,
+        name: Option<String>,
+    },
+    RecordAllAlertsResolved {
+        auto_resolve_at: Timestamp,
+    },
+    FlagFlapping {
+        fingerprint: String,
+        name: Option<String>,
+    },
 }
 
 fn required(field: &str, value: &str, max: usize) -> Result<String, DomainError> {
@@ -323,6 +342,27 @@ pub fn decide(
                 ));
             }
             ev(EventKind::RunbookStepSkipped { run: *run, step: *step, reason: optional("reason", reason, MAX_TEXT)? })
+        }
+        Command::AttachAlert { fingerprint, name, source, severity, summary } => {
+            if inc.status == Status::Closed {
+                return Err(closed());
+            }
+            ev(EventKind::AlertAttached {
+                fingerprint: fingerprint.clone(),
+                name: name.clone(),
+                source: source.clone(),
+                severity: *severity,
+                summary: summary.clone(),
+            })
+        }
+        Command::RecordAlertResolved { fingerprint, name } => {
+            ev(EventKind::AlertResolved { fingerprint: fingerprint.clone(), name: name.clone() })
+        }
+        Command::RecordAllAlertsResolved { auto_resolve_at } => {
+            ev(EventKind::AllAlertsResolved { auto_resolve_at: *auto_resolve_at })
+        }
+        Command::FlagFlapping { fingerprint, name } => {
+            ev(EventKind::AlertFlapping { fingerprint: fingerprint.clone(), name: name.clone() })
         }
         Command::InterruptStep { run, step } => {
             let (_, s) = find_step(inc, *run, *step)?;

@@ -66,11 +66,12 @@ impl Default for RunbookConfig {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Config {
     pub server: ServerConfig,
     pub policy: Policy,
     pub runbooks: RunbookConfig,
+    pub alerts: crate::alert::AlertConfig,
 }
 
 /// One thing wrong with a configuration file, at a key path.
@@ -176,7 +177,7 @@ impl Checker {
     }
 
     fn config(&mut self, root: &Table) -> Config {
-        self.only_keys(root, "", &["server", "severity", "roles", "checklists", "runbooks"]);
+        self.only_keys(root, "", &["server", "severity", "roles", "checklists", "runbooks", "alerts"]);
         let mut cfg = Config::default();
         if let Some(t) = self.table(root, "", "server") {
             self.server(t, &mut cfg.server);
@@ -192,6 +193,9 @@ impl Checker {
         }
         if let Some(t) = self.table(root, "", "runbooks") {
             self.runbooks(t, &mut cfg.runbooks);
+        }
+        if let Some(t) = self.table(root, "", "alerts") {
+            cfg.alerts = crate::alert::config::parse(t, "alerts", &mut self.problems);
         }
         cfg
     }

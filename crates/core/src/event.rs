@@ -106,6 +106,31 @@ pub enum EventKind {
         run: u32,
         step: usize,
     },
+    /// An alert opened or joined this incident (its first occurrence here).
+    AlertAttached {
+        fingerprint: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        source: String,
+        severity: Severity,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        summary: Option<String>,
+    },
+    AlertResolved {
+        fingerprint: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// Every alert of the incident has resolved; it resolves by itself at `auto_resolve_at`
+    /// unless one fires again.
+    AllAlertsResolved {
+        auto_resolve_at: Timestamp,
+    },
+    AlertFlapping {
+        fingerprint: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -128,6 +153,10 @@ impl EventKind {
             EventKind::RunbookStepFinished { .. } => "runbook_step_finished",
             EventKind::RunbookStepSkipped { .. } => "runbook_step_skipped",
             EventKind::RunbookStepInterrupted { .. } => "runbook_step_interrupted",
+            EventKind::AlertAttached { .. } => "alert_attached",
+            EventKind::AlertResolved { .. } => "alert_resolved",
+            EventKind::AllAlertsResolved { .. } => "all_alerts_resolved",
+            EventKind::AlertFlapping { .. } => "alert_flapping",
         }
     }
 
@@ -186,6 +215,16 @@ impl EventKind {
                 None => format!("run {run} step {step} skipped"),
             },
             EventKind::RunbookStepInterrupted { run, step } => format!("run {run} step {step} interrupted"),
+            EventKind::AlertAttached { fingerprint, name, source, severity, summary } => format!(
+                "{source} alert {} ({severity}) attached{}",
+                name.as_deref().unwrap_or(fingerprint),
+                summary.as_deref().map(|s| format!(": {s}")).unwrap_or_default()
+            ),
+            EventKind::AlertResolved { fingerprint, name } => format!("alert {} resolved", name.as_deref().unwrap_or(fingerprint)),
+            EventKind::AllAlertsResolved { auto_resolve_at } => {
+                format!("every alert has resolved; resolving by itself at {auto_resolve_at} unless one fires again")
+            }
+            EventKind::AlertFlapping { fingerprint, name } => format!("alert {} is flapping", name.as_deref().unwrap_or(fingerprint)),
         }
     }
 }

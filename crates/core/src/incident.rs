@@ -46,6 +46,9 @@ pub struct Incident {
     pub reopen_count: u32,
     /// Number of events on the timeline (= the last sequence number).
     pub event_count: i64,
+    /// Alerts attached to this incident (first occurrences; repeats are counted on the alert).
+    #[serde(default)]
+    pub alert_count: u32,
     /// Runbook runs, oldest first (step outputs live on the timeline only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runbook_runs: Vec<RunbookRun>,
@@ -76,6 +79,7 @@ impl Incident {
             root_cause: None,
             reopen_count: 0,
             event_count: 1,
+            alert_count: 0,
             runbook_runs: Vec::new(),
         })
     }
@@ -184,6 +188,8 @@ impl Incident {
                     s.status = StepStatus::Interrupted;
                 }
             }
+            EventKind::AlertAttached { .. } => self.alert_count += 1,
+            EventKind::AlertResolved { .. } | EventKind::AllAlertsResolved { .. } | EventKind::AlertFlapping { .. } => {}
         }
     }
 

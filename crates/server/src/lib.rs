@@ -6,6 +6,7 @@
 //! [`serve`] runs it on a listener until shutdown.
 
 mod auth;
+pub mod engine;
 pub mod bootstrap;
 mod error;
 mod json;
@@ -46,6 +47,8 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::tokens::router())
         .merge(routes::runbooks::router())
         .merge(routes::runs::router())
+        .merge(routes::ingest::router())
+        .merge(routes::alerts::router())
         .merge(routes::stream::router())
         .merge(openapi::router())
         .fallback(routes::health::not_found)
@@ -55,9 +58,13 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serve until ctrl-c or SIGTERM, then finish in-flight requests.
+/// Serve until ctrl-c or SIGTERM, then finish in-flight requests. Starts the engine that fires
+/// durable timers.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await
+    let engine = engine::spawn(state.store.clone());
+    let served = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await;
+    engine.abort();
+    served
 }
 
 async fn shutdown_signal() {

@@ -10,3 +10,14 @@ pub(crate) fn select_incident_for_update(postgres: bool) -> &'static str {
         "SELECT state, last_hash FROM incidents WHERE id = $1"
     }
 }
+
+/// Claim the jobs due at `$1`, at most `$2`. PostgreSQL skips rows another replica has
+/// locked, so concurrent engines never fire the same job; SQLite's write lock already
+/// serialises engines (and it rejects the clause).
+pub(crate) fn claim_due_jobs(postgres: bool) -> &'static str {
+    if postgres {
+        "SELECT key, kind, incident_id FROM jobs WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED"
+    } else {
+        "SELECT key, kind, incident_id FROM jobs WHERE due_at <= $1 ORDER BY due_at LIMIT $2"
+    }
+}

@@ -7,16 +7,20 @@
 //! requests into one transaction (group commit): each caller gets its answer only after the
 //! commit, so a success always means durable, and many callers share one fsync.
 
+mod alert_writes;
+mod alerts;
 mod db;
 mod dialect;
 mod error;
 mod incidents;
+mod jobs;
 mod runbooks;
 mod tokens;
 mod writer;
 
 use std::sync::Arc;
 
+use sevwatch_core::alert::AlertConfig;
 use sevwatch_core::{Policy, SealedEvent};
 use tokio::sync::{broadcast, mpsc};
 
@@ -25,6 +29,9 @@ pub use error::StoreError;
 pub use incidents::{IncidentVerification, ListFilter};
 pub use runbooks::{Imported, RunbookRecord};
 pub use tokens::TokenInfo;
+pub use alert_writes::{AlertsOp, AlertsWritten};
+pub use alerts::AlertRow;
+pub use jobs::JobsFired;
 pub use writer::{IncidentOp, Written};
 
 /// Handle to the database; cheap to clone.
@@ -33,22 +40,32 @@ pub struct Store {
     db: db::Db,
     writer: mpsc::Sender<writer::WriteRequest>,
     events: broadcast::Sender<SealedEvent>,
-    policy: Arc<Policy>,
+    rules: Arc<writer::Rules>,
 }
 
 impl Store {
-    /// Connect, run the backend's migrations and start the writer task.
+    /// Connect, run the backend's migrations and start the writer task, with the default alert
+    /// rules.
     pub async fn open(backend: &Backend, policy: Policy) -> Result<Store, StoreError> {
+        Self::open_with(backend, policy, AlertConfig::default()).await
+    }
+
+    /// Like [`Store::open`], with the `[alerts]` rules of the configuration.
+    pub async fn open_with(backend: &Backend, policy: Policy, alerts: AlertConfig) -> Result<Store, StoreError> {
         let db = db::Db::connect(backend).await?;
         db.migrate().await?;
-        let policy = Arc::new(policy);
+        let rules = Arc::new(writer::Rules { policy, alerts });
         let (events, _) = broadcast::channel(4096);
-        let writer = writer::spawn(db.clone(), policy.clone(), events.clone());
-        Ok(Store { db, writer, events, policy })
+        let writer = writer::spawn(db.clone(), rules.clone(), events.clone());
+        Ok(Store { db, writer, events, rules })
     }
 
     pub fn policy(&self) -> &Policy {
-        &self.policy
+        &self.rules.policy
+    }
+
+    pub fn alert_rules(&self) -> &AlertConfig {
+        &self.rules.alerts
     }
 
     /// "sqlite" or "postgres".

@@ -12,10 +12,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use sevwatch_core::chain::{seal, GENESIS};
+use sevwatch_core::alert::{AlertConfig, AlertRecord};
 use sevwatch_core::{decide, Command, Incident, IncidentId, Policy, SealedEvent, Timestamp};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::db::{with_tx, Db, Tx};
+use crate::alert_writes::{AlertsOp, AlertsWritten};
+use crate::jobs::JobsFired;
 use crate::{dialect, Store, StoreError};
 
 /// Largest number of commands sharing one transaction.
@@ -39,30 +42,91 @@ pub struct Written {
     pub events: Vec<SealedEvent>,
 }
 
+/// Everything the writer can be asked to do in a shared transaction.
+pub(crate) enum Op {
+    Incident(IncidentOp),
+    Alerts(AlertsOp),
+    FireJobs(Timestamp),
+}
+
+/// What an [`Op`] did once committed.
+pub(crate) enum Done {
+    Incident(Written),
+    Alerts(AlertsWritten),
+    Jobs(JobsFired),
+}
+
+impl Done {
+    fn events(&self) -> &[SealedEvent] {
+        match self {
+            Done::Incident(w) => &w.events,
+            Done::Alerts(a) => &a.events,
+            Done::Jobs(j) => &j.events,
+        }
+    }
+}
+
 pub(crate) struct WriteRequest {
-    op: IncidentOp,
-    reply: oneshot::Sender<Result<Written, StoreError>>,
+    op: Op,
+    reply: oneshot::Sender<Result<Done, StoreError>>,
+}
+
+/// The domain rules the writer applies inside its transactions.
+pub(crate) struct Rules {
+    pub policy: Policy,
+    pub alerts: AlertConfig,
+}
+
+/// Incidents, alert records and group heads already touched in the current transaction, so
+/// that several operations of one batch see each other's writes.
+#[derive(Default)]
+pub(crate) struct BatchCache {
+    pub incidents: HashMap<i64, (Incident, String)>,
+    pub alerts: HashMap<String, AlertRecord>,
 }
 
 impl Store {
-    /// Run one command and return once its events are committed.
-    pub async fn execute(&self, op: IncidentOp) -> Result<Written, StoreError> {
+    async fn submit(&self, op: Op) -> Result<Done, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.writer.send(WriteRequest { op, reply }).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
+
+    /// Run one command and return once its events are committed.
+    pub async fn execute(&self, op: IncidentOp) -> Result<Written, StoreError> {
+        match self.submit(Op::Incident(op)).await? {
+            Done::Incident(w) => Ok(w),
+            _ => unreachable!("an incident op answers with Written"),
+        }
+    }
+
+    /// Apply a batch of incoming alerts (one webhook request) and return once committed.
+    pub async fn ingest(&self, op: AlertsOp) -> Result<AlertsWritten, StoreError> {
+        match self.submit(Op::Alerts(op)).await? {
+            Done::Alerts(a) => Ok(a),
+            _ => unreachable!("an alerts op answers with AlertsWritten"),
+        }
+    }
+
+    /// Fire every job due at `now` (each exactly once, also across replicas).
+    pub async fn fire_due_jobs(&self, now: Timestamp) -> Result<JobsFired, StoreError> {
+        match self.submit(Op::FireJobs(now)).await? {
+            Done::Jobs(j) => Ok(j),
+            _ => unreachable!("a jobs op answers with JobsFired"),
+        }
+    }
 }
 
-pub(crate) fn spawn(db: Db, policy: Arc<Policy>, events: broadcast::Sender<SealedEvent>) -> mpsc::Sender<WriteRequest> {
+pub(crate) fn spawn(db: Db, rules: Arc<Rules>, events: broadcast::Sender<SealedEvent>) -> mpsc::Sender<WriteRequest> {
     let (tx, mut rx) = mpsc::channel::<WriteRequest>(4 * MAX_BATCH);
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            let (ops, replies): (Vec<IncidentOp>, Vec<_>) = batch.drain(..).map(|r| (r.op, r.reply)).unzip();
-            let results = commit_batch(&db, &policy, &ops).await;
+            let (ops, replies): (Vec<Op>, Vec<_>) = batch.drain(..).map(|r| (r.op, r.reply)).unzip();
+            let results = commit_batch(&db, &rules, &ops).await;
             for (result, reply) in results.into_iter().zip(replies) {
-                if let Ok(w) = &result {
-                    for e in &w.events {
+                if let Ok(done) = &result {
+                    for e in done.events() {
                         // No subscribers is fine: nobody is watching the stream right now.
                         let _ = events.send(e.clone());
                     }
@@ -75,17 +139,17 @@ pub(crate) fn spawn(db: Db, policy: Arc<Policy>, events: broadcast::Sender<Seale
     tx
 }
 
-async fn commit_batch(db: &Db, policy: &Policy, ops: &[IncidentOp]) -> Vec<Result<Written, StoreError>> {
-    match try_batch(db, policy, ops).await {
+async fn commit_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Vec<Result<Done, StoreError>> {
+    match try_batch(db, rules, ops).await {
         Ok(results) => results,
-        Err(first) if ops.len() == 1 => vec![retry_alone(db, policy, &ops[0], first).await],
+        Err(first) if ops.len() == 1 => vec![retry_alone(db, rules, &ops[0], first).await],
         Err(e) => {
             tracing::warn!(error = %e, size = ops.len(), "batch failed; retrying its commands one by one");
             let mut out = Vec::with_capacity(ops.len());
             for op in ops {
-                let r = match try_batch(db, policy, std::slice::from_ref(op)).await {
+                let r = match try_batch(db, rules, std::slice::from_ref(op)).await {
                     Ok(mut v) => v.pop().expect("one op gives one result"),
-                    Err(e) => retry_alone(db, policy, op, e).await,
+                    Err(e) => retry_alone(db, rules, op, e).await,
                 };
                 out.push(r);
             }
@@ -94,9 +158,9 @@ async fn commit_batch(db: &Db, policy: &Policy, ops: &[IncidentOp]) -> Vec<Resul
     }
 }
 
-async fn retry_alone(db: &Db, policy: &Policy, op: &IncidentOp, mut last: sqlx::Error) -> Result<Written, StoreError> {
+async fn retry_alone(db: &Db, rules: &Rules, op: &Op, mut last: sqlx::Error) -> Result<Done, StoreError> {
     for _ in 1..RETRIES {
-        match try_batch(db, policy, std::slice::from_ref(op)).await {
+        match try_batch(db, rules, std::slice::from_ref(op)).await {
             Ok(mut v) => return v.pop().expect("one op gives one result"),
             Err(e) => last = e,
         }
@@ -106,27 +170,28 @@ async fn retry_alone(db: &Db, policy: &Policy, op: &IncidentOp, mut last: sqlx::
 
 /// Run `ops` in one transaction. The outer error means "roll back and retry"; the inner result
 /// is each command's own outcome.
-async fn try_batch(
-    db: &Db,
-    policy: &Policy,
-    ops: &[IncidentOp],
-) -> Result<Vec<Result<Written, StoreError>>, sqlx::Error> {
+async fn try_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Result<Vec<Result<Done, StoreError>>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let mut cache: HashMap<i64, (Incident, String)> = HashMap::new();
+    let mut cache = BatchCache::default();
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
-        out.push(apply_op(&mut tx, policy, op, &mut cache).await?);
+        out.push(match op {
+            Op::Incident(o) => apply_op(&mut tx, &rules.policy, o, &mut cache).await?.map(Done::Incident),
+            Op::Alerts(o) => crate::alert_writes::apply_alerts(&mut tx, rules, o, &mut cache).await?.map(Done::Alerts),
+            Op::FireJobs(now) => crate::jobs::fire_due(&mut tx, rules, *now, &mut cache).await?.map(Done::Jobs),
+        });
     }
     tx.commit().await?;
     Ok(out)
 }
 
-async fn apply_op(
+pub(crate) async fn apply_op(
     tx: &mut Tx,
     policy: &Policy,
     op: &IncidentOp,
-    cache: &mut HashMap<i64, (Incident, String)>,
+    cache: &mut BatchCache,
 ) -> Result<Result<Written, StoreError>, sqlx::Error> {
+    let cache = &mut cache.incidents;
     let current = match op.target {
         None => None,
         Some(id) => match cache.get(&id.0) {
@@ -175,7 +240,7 @@ async fn next_incident_id(tx: &mut Tx) -> Result<i64, sqlx::Error> {
     with_tx!(tx, |c| sqlx::query_scalar::<_, i64>(SQL).fetch_one(c).await)
 }
 
-async fn load_for_update(
+pub(crate) async fn load_for_update(
     tx: &mut Tx,
     id: IncidentId,
 ) -> Result<Result<Option<(Incident, String)>, StoreError>, sqlx::Error> {

@@ -1,6 +1,8 @@
 //! One module per group of routes, each exposing `router() -> Router<AppState>`.
 
+pub mod alerts;
 pub mod health;
+pub mod ingest;
 pub mod incidents;
 pub mod runbooks;
 pub mod runs;

@@ -1,5 +1,6 @@
 //! The HTTP API end to end: a real server on an ephemeral port, driven as a client would.
 
+mod alerts;
 mod helpers;
 mod incidents;
 mod robustness;

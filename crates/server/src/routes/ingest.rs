@@ -1,0 +1,185 @@
+//! The front door for monitoring systems: Alertmanager, Grafana, our generic JSON, and a
+//! PagerDuty Events API v2 compatible `/v2/enqueue`. Each body is parsed by the core's parser
+//! for its format (a precise 4xx naming the JSON path on bad input) and handed to the store,
+//! which batches concurrent requests into one transaction; 2xx means committed.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::json;
+use sevwatch_core::alert::source::{alertmanager, generic, grafana, pagerduty};
+use sevwatch_core::alert::{Alert, AlertSource, AlertStatus, Notification, ParseError};
+use sevwatch_core::{Action, Timestamp};
+use sevwatch_store::{AlertsOp, AlertsWritten};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/ingest/alertmanager", post(alertmanager_webhook))
+        .route("/api/v1/ingest/grafana", post(grafana_webhook))
+        .route("/api/v1/ingest/generic", post(generic_webhook))
+        .route("/v2/enqueue", post(pagerduty_enqueue))
+}
+
+fn body(headers: &HeaderMap, bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    let bytes = bytes.map_err(|r| {
+        let status = r.status();
+        let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "the request body is larger than the configured limit (server.max_body_bytes)".to_string()
+        } else {
+            r.body_text()
+        };
+        ApiError::new(status, detail)
+    })?;
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !ct.is_empty() && !ct.to_ascii_lowercase().contains("json") {
+        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("the body must be JSON, not {ct}")));
+    }
+    Ok(bytes)
+}
+
+fn parse_error(e: ParseError) -> ApiError {
+    if e.path.is_empty() {
+        ApiError::new(StatusCode::BAD_REQUEST, e.message)
+    } else {
+        let detail = format!("{}: {}", e.path, e.message);
+        ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, &e.path, detail)
+    }
+}
+
+async fn ingest(state: &AppState, caller: &Caller, alerts: Vec<Alert>, acknowledge: Vec<String>) -> Result<AlertsWritten, ApiError> {
+    let op = AlertsOp { alerts, acknowledge, actor: caller.name.clone(), now: Timestamp::now() };
+    Ok(state.store.ingest(op).await?)
+}
+
+fn answer(n: &Notification, w: &AlertsWritten) -> Json<serde_json::Value> {
+    let incidents: Vec<Option<String>> = w.incidents.iter().map(|i| i.map(|i| i.to_string())).collect();
+    let opened: Vec<String> = w.opened.iter().map(|i| i.to_string()).collect();
+    Json(json!({ "status": "success", "accepted": w.accepted, "truncated_alerts": n.truncated_alerts, "incidents": incidents, "opened": opened }))
+}
+
+async fn notification_webhook(
+    state: AppState,
+    caller: Caller,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+    parse: fn(&[u8]) -> Result<Notification, ParseError>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Action::Ingest)?;
+    let bytes = body(&headers, bytes)?;
+    let n = parse(&bytes).map_err(parse_error)?;
+    let w = ingest(&state, &caller, n.alerts.clone(), Vec::new()).await?;
+    Ok(answer(&n, &w))
+}
+
+/// Prometheus Alertmanager webhook (version 4).
+#[utoipa::path(post, path = "/api/v1/ingest/alertmanager", tag = "alerts", request_body(content = Object, content_type = "application/json"),
+    responses((status = 200, description = "committed: {status, accepted, incidents, opened}"), (status = 422, body = crate::Problem)))]
+pub async fn alertmanager_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    notification_webhook(state, caller, headers, bytes, alertmanager::parse).await
+}
+
+/// Grafana alerting webhook (unified alerting, and legacy alerting payloads).
+#[utoipa::path(post, path = "/api/v1/ingest/grafana", tag = "alerts", request_body(content = Object, content_type = "application/json"),
+    responses((status = 200, description = "committed"), (status = 422, body = crate::Problem)))]
+pub async fn grafana_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    notification_webhook(state, caller, headers, bytes, grafana::parse).await
+}
+
+/// Sevwatch's own JSON: `{"alerts":[{"name","status","severity","summary","labels",...}]}`
+/// (see `core::alert::source::generic`).
+#[utoipa::path(post, path = "/api/v1/ingest/generic", tag = "alerts", request_body(content = Object, content_type = "application/json"),
+    responses((status = 200, description = "committed"), (status = 422, body = crate::Problem)))]
+pub async fn generic_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    notification_webhook(state, caller, headers, bytes, generic::parse).await
+}
+
+/// PagerDuty's error shape, so existing integrations understand it.
+fn pd_error(status: StatusCode, message: &str, errors: Vec<String>) -> Response {
+    (status, Json(json!({ "status": "invalid event", "message": message, "errors": errors }))).into_response()
+}
+
+fn new_dedup_key() -> String {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("the operating system provides randomness");
+    hex::encode(b)
+}
+
+/// PagerDuty Events API v2: `routing_key` is a Sevwatch ingest token.
+#[utoipa::path(post, path = "/v2/enqueue", tag = "alerts", request_body(content = Object, content_type = "application/json"),
+    responses((status = 202, description = "{status: success, message, dedup_key}"), (status = 400, description = "{status: invalid event, message, errors}")))]
+pub async fn pagerduty_enqueue(State(state): State<AppState>, headers: HeaderMap, bytes: Result<Bytes, BytesRejection>) -> Response {
+    let bytes = match body(&headers, bytes) {
+        Ok(b) => b,
+        Err(e) => return pd_error(e.status, "Event object is invalid", vec![e.detail]),
+    };
+    let event = match pagerduty::parse(&bytes, &new_dedup_key()) {
+        Ok(ev) => ev,
+        Err(e) => {
+            let what = if e.path.is_empty() { e.message } else { format!("{}: {}", e.path, e.message) };
+            return pd_error(StatusCode::BAD_REQUEST, "Event object is invalid", vec![what]);
+        }
+    };
+    let routing_key = match &event {
+        pagerduty::PagerDutyEvent::Trigger { routing_key, .. }
+        | pagerduty::PagerDutyEvent::Acknowledge { routing_key, .. }
+        | pagerduty::PagerDutyEvent::Resolve { routing_key, .. } => routing_key.clone(),
+        pagerduty::PagerDutyEvent::Change(_) => {
+            return pd_error(StatusCode::BAD_REQUEST, "Event object is invalid", vec!["change events are not accepted here".into()])
+        }
+    };
+    let caller = match state.tokens.authenticate(&state.store, &routing_key).await {
+        Ok(Some(t)) if t.role.allows(Action::Ingest) => Caller { name: t.name, role: t.role },
+        Ok(_) => return pd_error(StatusCode::BAD_REQUEST, "Event object is invalid", vec!["routing_key is not a Sevwatch ingest token".into()]),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let (alerts, ack, dedup_key) = match event {
+        pagerduty::PagerDutyEvent::Trigger { alert, .. } => {
+            let key = alert.fingerprint.clone();
+            (vec![alert], vec![], key)
+        }
+        pagerduty::PagerDutyEvent::Acknowledge { dedup_key, .. } => (vec![], vec![dedup_key.clone()], dedup_key),
+        pagerduty::PagerDutyEvent::Resolve { dedup_key, .. } => {
+            let resolved = Alert {
+                source: AlertSource::Pagerduty,
+                fingerprint: dedup_key.clone(),
+                labels: Default::default(),
+                annotations: Default::default(),
+                status: AlertStatus::Resolved,
+                starts_at: None,
+                ends_at: None,
+                summary: None,
+                links: vec![],
+                raw_severity: None,
+            };
+            (vec![resolved], vec![], dedup_key)
+        }
+        pagerduty::PagerDutyEvent::Change(_) => unreachable!("refused above"),
+    };
+    match ingest(&state, &caller, alerts, ack).await {
+        Ok(_) => (StatusCode::ACCEPTED, Json(json!({ "status": "success", "message": "Event processed", "dedup_key": dedup_key }))).into_response(),
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,309 @@
+//! Incoming alerts, applied inside the writer's transaction: for each alert, find its route,
+//! severity and group, load what is known (its record, its group's open incident, active
+//! silences, an inhibiting P0), let `core::alert::decide` choose, then write the outcome (a new
+//! incident, an attachment, a severity raise, a resolution and its auto-resolve timer) and the
+//! alert's record. The caller hears back only after the commit.
+
+use sevwatch_core::alert::{
+    auto_resolve, decide, group_key, in_maintenance, inhibited, silences_alert, Alert, AlertOutcome, AlertRecord, AlertStatus,
+    AutoResolve, Ctx, Silence,
+};
+use sevwatch_core::{Command, Incident, IncidentId, SealedEvent, Severity, Timestamp};
+
+use crate::db::{with_tx, Tx};
+use crate::writer::{apply_op, load_for_update, BatchCache, Rules};
+use crate::{IncidentOp, StoreError};
+
+/// One webhook request's worth of alerts.
+#[derive(Clone, Debug)]
+pub struct AlertsOp {
+    pub alerts: Vec<Alert>,
+    /// Fingerprints (PagerDuty `dedup_key`s) whose incidents should be acknowledged.
+    pub acknowledge: Vec<String>,
+    /// The ingest token's name, recorded as the actor.
+    pub actor: String,
+    pub now: Timestamp,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AlertsWritten {
+    pub accepted: usize,
+    /// Incidents opened by this request.
+    pub opened: Vec<IncidentId>,
+    /// Incidents the alerts belong to, in order (`None` for alerts that opened nothing).
+    pub incidents: Vec<Option<IncidentId>>,
+    pub events: Vec<SealedEvent>,
+}
+
+/// Incident titles and services come from senders: keep them within the core's limits.
+fn clean(s: &str, max: usize) -> String {
+    let t: String = s.chars().filter(|c| *c != '\0').take(max).collect();
+    if t.trim().is_empty() {
+        "(untitled alert)".into()
+    } else {
+        t
+    }
+}
+
+pub(crate) async fn apply_alerts(
+    tx: &mut Tx,
+    rules: &Rules,
+    op: &AlertsOp,
+    cache: &mut BatchCache,
+) -> Result<Result<AlertsWritten, StoreError>, sqlx::Error> {
+    let mut out = AlertsWritten::default();
+    let silences = active_silences(tx, op.now).await?;
+    for alert in &op.alerts {
+        let incident = apply_one(tx, rules, op, alert, &silences, cache, &mut out).await?;
+        out.incidents.push(incident);
+        out.accepted += 1;
+    }
+    for fp in &op.acknowledge {
+        let rec = match cache.alerts.get(fp) {
+            Some(r) => Some(r.clone()),
+            None => load_record(tx, fp).await?,
+        };
+        if let Some(id) = rec.and_then(|r| r.incident) {
+            // Already acknowledged (or resolved) is fine: the sender only tells us someone looked.
+            if let Ok(w) = run(tx, rules, cache, Some(id), Command::Acknowledge, op).await? {
+                out.events.extend(w);
+            }
+        }
+        out.accepted += 1;
+    }
+    Ok(Ok(out))
+}
+
+/// Run one incident command inside the transaction; a domain refusal is returned, not raised.
+async fn run(
+    tx: &mut Tx,
+    rules: &Rules,
+    cache: &mut BatchCache,
+    target: Option<IncidentId>,
+    command: Command,
+    op: &AlertsOp,
+) -> Result<Result<Vec<SealedEvent>, StoreError>, sqlx::Error> {
+    let iop = IncidentOp { target, command, actor: op.actor.clone(), now: op.now };
+    Ok(apply_op(tx, &rules.policy, &iop, cache).await?.map(|w| w.events))
+}
+
+async fn incident_state(tx: &mut Tx, cache: &mut BatchCache, id: IncidentId) -> Result<Option<Incident>, sqlx::Error> {
+    if let Some((inc, _)) = cache.incidents.get(&id.0) {
+        return Ok(Some(inc.clone()));
+    }
+    Ok(match load_for_update(tx, id).await? {
+        Ok(Some((inc, hash))) => {
+            cache.incidents.insert(id.0, (inc.clone(), hash));
+            Some(inc)
+        }
+        _ => None,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_one(
+    tx: &mut Tx,
+    rules: &Rules,
+    op: &AlertsOp,
+    alert: &Alert,
+    silences: &[Silence],
+    cache: &mut BatchCache,
+    out: &mut AlertsWritten,
+) -> Result<Option<IncidentId>, sqlx::Error> {
+    let cfg = &rules.alerts;
+    let now = op.now;
+    // The first route decides the group; `continue` routes are not yet fanned out to
+    // several incidents.
+    let route = cfg.route.routes_for(alert).into_iter().next().expect("the root route matches every alert");
+    let severity = route.severity.unwrap_or_else(|| cfg.severity.severity_of(alert));
+    let key = group_key(&route, &alert.labels);
+    let known = match cache.alerts.get(&alert.fingerprint) {
+        Some(r) => Some(r.clone()),
+        None => load_record(tx, &alert.fingerprint).await?,
+    };
+    let group_incident = match group_head(tx, &key).await? {
+        Some(id) => incident_state(tx, cache, id).await?.filter(|i| i.status.is_open()).map(|i| (i.id, i.severity)),
+        None => None,
+    };
+    let service = route.service.clone();
+    let silenced = silences.iter().any(|s| silences_alert(s, alert, now));
+    let in_maint = service.as_deref().is_some_and(|svc| cfg.maintenance.iter().any(|w| in_maintenance(w, svc, now)));
+    let inhibit = match service.as_deref() {
+        Some(svc) if severity != Severity::P0 => {
+            let p0 = open_p0_on(tx, svc).await?;
+            inhibited(Some(svc), severity, p0.then_some((Some(svc), Severity::P0)))
+        }
+        _ => false,
+    };
+    let ctx = Ctx { severity, group_key: key.clone(), silenced, in_maintenance: in_maint, inhibited: inhibit, flap: cfg.flap.clone() };
+    let d = decide(alert, known.as_ref(), group_incident, &ctx, now);
+    let mut record = d.record;
+    let name = alert.name().map(str::to_string);
+    let attach = |severity| Command::AttachAlert {
+        fingerprint: alert.fingerprint.clone(),
+        name: name.clone(),
+        source: alert.source.as_str().to_string(),
+        severity,
+        summary: alert.summary.clone().map(|s| clean(&s, 4096)),
+    };
+    match d.outcome {
+        AlertOutcome::Open { title, severity } => {
+            let declare = Command::Declare {
+                title: clean(&title, sevwatch_core::command::MAX_TITLE),
+                severity,
+                service: service.as_deref().map(|s| clean(s, sevwatch_core::command::MAX_NAME)),
+                summary: alert.annotations.get("description").map(|s| clean(s, 16 * 1024)),
+            };
+            if let Ok(events) = run(tx, rules, cache, None, declare, op).await? {
+                let id = events[0].incident;
+                out.events.extend(events);
+                out.opened.push(id);
+                if let Ok(e) = run(tx, rules, cache, Some(id), attach(severity), op).await? {
+                    out.events.extend(e);
+                }
+                set_group_head(tx, &key, id).await?;
+                record.incident = Some(id);
+            }
+        }
+        AlertOutcome::Join { incident, raise_to } => {
+            if let Ok(e) = run(tx, rules, cache, Some(incident), attach(severity), op).await? {
+                out.events.extend(e);
+            }
+            raise(tx, rules, cache, incident, raise_to, alert, op, out).await?;
+            crate::jobs::cancel(tx, &crate::jobs::auto_resolve_key(incident)).await?;
+        }
+        AlertOutcome::Repeat { incident: Some(incident), raise_to } => {
+            raise(tx, rules, cache, incident, raise_to, alert, op, out).await?;
+        }
+        AlertOutcome::Resolved { incident: Some(incident) } => {
+            let resolved = Command::RecordAlertResolved { fingerprint: alert.fingerprint.clone(), name: name.clone() };
+            if let Ok(e) = run(tx, rules, cache, Some(incident), resolved, op).await? {
+                out.events.extend(e);
+            }
+            cache.alerts.insert(record.fingerprint.clone(), record.clone());
+            upsert_record(tx, &record, alert).await?;
+            let siblings = records_of(tx, cache, incident).await?;
+            if let AutoResolve::At(at) = auto_resolve(siblings.iter(), cfg.auto_resolve_after) {
+                if let Ok(e) = run(tx, rules, cache, Some(incident), Command::RecordAllAlertsResolved { auto_resolve_at: at }, op).await? {
+                    out.events.extend(e);
+                }
+                crate::jobs::schedule(tx, &crate::jobs::auto_resolve_key(incident), "auto_resolve", Some(incident), at).await?;
+            }
+        }
+        AlertOutcome::Repeat { incident: None, .. }
+        | AlertOutcome::Resolved { incident: None }
+        | AlertOutcome::Suppressed(_)
+        | AlertOutcome::ResolvedUnknown => {}
+    }
+    if d.became_flapping {
+        if let Some(id) = record.incident {
+            let flag = Command::FlagFlapping { fingerprint: alert.fingerprint.clone(), name };
+            if let Ok(e) = run(tx, rules, cache, Some(id), flag, op).await? {
+                out.events.extend(e);
+            }
+        }
+    }
+    cache.alerts.insert(record.fingerprint.clone(), record.clone());
+    upsert_record(tx, &record, alert).await?;
+    Ok(record.incident)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn raise(
+    tx: &mut Tx,
+    rules: &Rules,
+    cache: &mut BatchCache,
+    incident: IncidentId,
+    raise_to: Option<Severity>,
+    alert: &Alert,
+    op: &AlertsOp,
+    out: &mut AlertsWritten,
+) -> Result<(), sqlx::Error> {
+    if let Some(to) = raise_to {
+        let reason = format!("alert {} fires at {to}", alert.name().unwrap_or(&alert.fingerprint));
+        if let Ok(e) = run(tx, rules, cache, Some(incident), Command::ChangeSeverity { severity: to, reason: Some(reason) }, op).await? {
+            out.events.extend(e);
+        }
+    }
+    Ok(())
+}
+
+async fn load_record(tx: &mut Tx, fp: &str) -> Result<Option<AlertRecord>, sqlx::Error> {
+    const SQL: &str = "SELECT record FROM alerts WHERE fingerprint = $1";
+    let row: Option<String> = with_tx!(tx, |c| sqlx::query_scalar(SQL).bind(fp).fetch_optional(c).await)?;
+    // A record that no longer decodes is treated as unknown rather than failing the webhook.
+    Ok(row.and_then(|s| serde_json::from_str(&s).ok()))
+}
+
+/// Every alert record attached to `incident`, with this batch's changes applied.
+async fn records_of(tx: &mut Tx, cache: &BatchCache, incident: IncidentId) -> Result<Vec<AlertRecord>, sqlx::Error> {
+    const SQL: &str = "SELECT record FROM alerts WHERE incident_id = $1";
+    let rows: Vec<String> = with_tx!(tx, |c| sqlx::query_scalar(SQL).bind(incident.0).fetch_all(c).await)?;
+    let mut out: Vec<AlertRecord> = rows
+        .iter()
+        .filter_map(|s| serde_json::from_str::<AlertRecord>(s).ok())
+        .map(|r| cache.alerts.get(&r.fingerprint).cloned().unwrap_or(r))
+        .filter(|r| r.incident == Some(incident))
+        .collect();
+    for r in cache.alerts.values() {
+        if r.incident == Some(incident) && !out.iter().any(|o| o.fingerprint == r.fingerprint) {
+            out.push(r.clone());
+        }
+    }
+    Ok(out)
+}
+
+async fn upsert_record(tx: &mut Tx, r: &AlertRecord, alert: &Alert) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO alerts (fingerprint, source, status, incident_id, group_key, last_seen, record, alert) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (fingerprint) DO UPDATE SET source = excluded.source, \
+        status = excluded.status, incident_id = excluded.incident_id, group_key = excluded.group_key, \
+        last_seen = excluded.last_seen, record = excluded.record, alert = excluded.alert";
+    let record = serde_json::to_string(r).expect("alert records serialise");
+    let alert_json = serde_json::to_string(alert).expect("alerts serialise").replace("\\u0000", "\u{fffd}");
+    with_tx!(tx, |c| sqlx::query(SQL)
+        .bind(&r.fingerprint)
+        .bind(r.source.as_str())
+        .bind(r.status.as_str())
+        .bind(r.incident.map(|i| i.0))
+        .bind(&r.group_key)
+        .bind(r.last_seen.as_millisecond())
+        .bind(&record)
+        .bind(&alert_json)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+async fn group_head(tx: &mut Tx, key: &str) -> Result<Option<IncidentId>, sqlx::Error> {
+    const SQL: &str = "SELECT incident_id FROM alert_groups WHERE group_key = $1";
+    let id: Option<i64> = with_tx!(tx, |c| sqlx::query_scalar(SQL).bind(key).fetch_optional(c).await)?;
+    Ok(id.map(IncidentId))
+}
+
+async fn set_group_head(tx: &mut Tx, key: &str, id: IncidentId) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO alert_groups (group_key, incident_id) VALUES ($1, $2) \
+        ON CONFLICT (group_key) DO UPDATE SET incident_id = excluded.incident_id";
+    with_tx!(tx, |c| sqlx::query(SQL).bind(key).bind(id.0).execute(c).await.map(|_| ()))
+}
+
+async fn open_p0_on(tx: &mut Tx, service: &str) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "SELECT id FROM incidents WHERE service = $1 AND severity = 'P0' \
+        AND status NOT IN ('resolved', 'closed') LIMIT 1";
+    let found: Option<i64> = with_tx!(tx, |c| sqlx::query_scalar(SQL).bind(service).fetch_optional(c).await)?;
+    Ok(found.is_some())
+}
+
+async fn active_silences(tx: &mut Tx, now: Timestamp) -> Result<Vec<Silence>, sqlx::Error> {
+    const SQL: &str = "SELECT silence FROM silences WHERE ends_at > $1 AND starts_at <= $1";
+    let rows: Vec<String> = with_tx!(tx, |c| sqlx::query_scalar(SQL).bind(now.as_millisecond()).fetch_all(c).await)?;
+    Ok(rows.iter().filter_map(|s| serde_json::from_str(s).ok()).collect())
+}
+
+/// True when a record still fires (used by the auto-resolve timer's last check).
+pub(crate) fn firing(r: &AlertRecord) -> bool {
+    r.status == AlertStatus::Firing
+}
+
+pub(crate) async fn records_for_incident(tx: &mut Tx, cache: &BatchCache, id: IncidentId) -> Result<Vec<AlertRecord>, sqlx::Error> {
+    records_of(tx, cache, id).await
+}
