@@ -162,6 +162,15 @@ async fn suggest_runbooks(state: &AppState, inc: &sevwatch_core::Incident) -> Re
         books.push((record.name.clone(), crate::routes::runbooks::parse_record(&record)?));
     }
     let mut found = sevwatch_runbook::link(&books, None, None, inc.service.as_deref(), &inc.title);
+    // Each attached alert's name and runbook_url annotation are stronger evidence than words.
+    for row in state.store.alerts(Some(inc.id), false, 50).await? {
+        let name = row.alert["labels"]["alertname"].as_str().or_else(|| row.alert["labels"]["__alert_rule_title__"].as_str());
+        let url = row.alert["annotations"]["runbook_url"].as_str().or_else(|| row.alert["annotations"]["runbook"].as_str());
+        found.extend(sevwatch_runbook::link(&books, name, url, inc.service.as_deref(), &inc.title));
+    }
+    found.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut seen = std::collections::BTreeSet::new();
+    found.retain(|s| seen.insert((s.runbook.clone(), s.section.clone())));
     found.truncate(5);
     Ok(found)
 }

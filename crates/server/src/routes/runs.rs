@@ -123,7 +123,18 @@ pub async fn start_run(
             })
         })
         .collect();
+    // Values come from the incident, then the labels of its alerts (newest last wins), then
+    // what the responder passed; all are shell-quoted when bound.
     let mut vars = incident_vars(&inc);
+    for row in state.store.alerts(Some(inc.id), false, 50).await?.iter().rev() {
+        if let Some(labels) = row.alert["labels"].as_object() {
+            for (k, v) in labels {
+                if let Some(v) = v.as_str() {
+                    vars.insert(k.clone(), v.to_string());
+                }
+            }
+        }
+    }
     vars.extend(req.vars);
     let cmd = Command::StartRunbookRun { runbook: record.name.clone(), version: record.version, section: section.title.clone(), steps, vars };
     let inc = exec(&state, &caller, id, cmd).await?;

@@ -1,5 +1,6 @@
 //! Command-line flags (clap derive) and dispatch to one module per subcommand group.
 
+mod alerts;
 mod client;
 mod config;
 mod incident;
@@ -108,6 +109,11 @@ pub enum Cmd {
     /// Runbooks: parse, classify, lint, import, list, show, run.
     #[command(subcommand)]
     Runbook(runbook::RunbookCmd),
+    /// List alerts (one row per fingerprint), newest first.
+    Alerts(alerts::AlertsArgs),
+    /// Silence alerts: add, list, expire.
+    #[command(subcommand)]
+    Silence(alerts::SilenceCmd),
 }
 
 pub fn main() -> ExitCode {
@@ -139,6 +145,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 runbook::run_remote(&c, cmd, cli.json).await
             }
         },
+        Cmd::Alerts(a) => {
+            let c = client::Client::new(&cli.server, cli.token.as_deref())?;
+            alerts::alerts(&c, a, cli.json).await
+        }
+        Cmd::Silence(cmd) => {
+            let c = client::Client::new(&cli.server, cli.token.as_deref())?;
+            alerts::silence(&c, cmd, cli.json).await
+        }
         Cmd::Token(cmd) => {
             let c = client::Client::new(&cli.server, cli.token.as_deref())?;
             token::run(&c, cmd, cli.json).await

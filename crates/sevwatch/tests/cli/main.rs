@@ -1,6 +1,7 @@
 //! The `sevwatch` binary as a user runs it: a real `serve` process on an ephemeral port, and
 //! CLI commands against it.
 
+mod alerts;
 mod crash;
 mod helpers;
 mod runbooks;

@@ -1,0 +1,117 @@
+//! `sevwatch alerts` and `sevwatch silence add|list|expire`.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+
+use super::client::{enc, Client};
+
+#[derive(Args)]
+pub struct AlertsArgs {
+    /// Only the alerts of this incident.
+    #[arg(long)]
+    pub incident: Option<String>,
+    /// Only firing alerts.
+    #[arg(long)]
+    pub firing: bool,
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+}
+
+#[derive(Subcommand)]
+pub enum SilenceCmd {
+    /// Silence alerts matching every matcher (e.g. --matcher 'alertname="DiskFull"').
+    Add {
+        #[arg(long = "matcher", required = true)]
+        matchers: Vec<String>,
+        /// How long, e.g. 2h (or give --until).
+        #[arg(long)]
+        duration: Option<String>,
+        /// End time, RFC 3339.
+        #[arg(long)]
+        until: Option<String>,
+        /// Start time, RFC 3339 (default now).
+        #[arg(long)]
+        starts: Option<String>,
+        #[arg(long)]
+        comment: String,
+    },
+    /// List silences that have not ended (--all for every one).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// End a silence now.
+    Expire { id: String },
+}
+
+fn print(v: &Value, json_out: bool, text: impl FnOnce(&Value) -> String) -> anyhow::Result<ExitCode> {
+    if json_out {
+        println!("{}", serde_json::to_string(v)?);
+    } else {
+        print!("{}", text(v));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn alerts(c: &Client, a: AlertsArgs, json_out: bool) -> anyhow::Result<ExitCode> {
+    let mut q = vec![format!("limit={}", a.limit)];
+    if let Some(i) = &a.incident {
+        q.push(format!("incident={}", enc(i)));
+    }
+    if a.firing {
+        q.push("status=firing".into());
+    }
+    let v = c.get(&format!("/api/v1/alerts?{}", q.join("&"))).await?;
+    print(&v, json_out, |v| {
+        let mut out = String::new();
+        for a in v["alerts"].as_array().into_iter().flatten() {
+            let name = a["alert"]["labels"]["alertname"].as_str().unwrap_or(a["fingerprint"].as_str().unwrap_or(""));
+            let suppressed = a["suppressed"].as_str().map(|s| format!(" ({s})")).unwrap_or_default();
+            out.push_str(&format!(
+                "{:<9} {:<3} {:<9} x{:<5} {:<10} {name}{suppressed}\n",
+                a["incident"].as_str().unwrap_or("-"),
+                a["severity"].as_str().unwrap_or(""),
+                a["status"].as_str().unwrap_or(""),
+                a["count"],
+                a["source"].as_str().unwrap_or("")
+            ));
+        }
+        if out.is_empty() { "no alerts\n".into() } else { out }
+    })
+}
+
+pub async fn silence(c: &Client, cmd: SilenceCmd, json_out: bool) -> anyhow::Result<ExitCode> {
+    match cmd {
+        SilenceCmd::Add { matchers, duration, until, starts, comment } => {
+            let v = c
+                .post("/api/v1/silences", json!({ "matchers": matchers, "duration": duration, "ends_at": until, "starts_at": starts, "comment": comment }))
+                .await?;
+            print(&v, json_out, |v| format!("{}\n", v["id"].as_str().unwrap_or("")))
+        }
+        SilenceCmd::List { all } => {
+            let v = c.get(&format!("/api/v1/silences{}", if all { "?all=true" } else { "" })).await?;
+            print(&v, json_out, |v| {
+                let mut out = String::new();
+                for s in v["silences"].as_array().into_iter().flatten() {
+                    let m: Vec<&str> = s["matchers"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                    out.push_str(&format!(
+                        "{}  {} -> {}  by {}  {}  ({})\n",
+                        s["id"].as_str().unwrap_or(""),
+                        s["starts_at"].as_str().unwrap_or(""),
+                        s["ends_at"].as_str().unwrap_or(""),
+                        s["created_by"].as_str().unwrap_or(""),
+                        m.join(", "),
+                        s["comment"].as_str().unwrap_or("")
+                    ));
+                }
+                if out.is_empty() { "no silences\n".into() } else { out }
+            })
+        }
+        SilenceCmd::Expire { id } => {
+            c.delete(&format!("/api/v1/silences/{}", enc(&id))).await?;
+            print(&json!({ "expired": id }), json_out, |_| format!("expired silence {id}\n"))
+        }
+    }
+}
