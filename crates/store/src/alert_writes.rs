@@ -8,10 +8,10 @@ use sevwatch_core::alert::{
     auto_resolve, decide, group_key, in_maintenance, inhibited, silences_alert, Alert, AlertOutcome, AlertRecord, AlertStatus,
     AutoResolve, Ctx, Silence,
 };
-use sevwatch_core::{Command, Incident, IncidentId, SealedEvent, Severity, Timestamp};
+use sevwatch_core::{Command, IncidentId, SealedEvent, Severity, Status, Timestamp};
 
 use crate::db::{with_tx, Tx};
-use crate::writer::{apply_op, load_for_update, BatchCache, Rules};
+use crate::writer::{apply_op, BatchCache, Rules};
 use crate::{IncidentOp, StoreError};
 
 /// One webhook request's worth of alerts.
@@ -52,7 +52,15 @@ pub(crate) async fn apply_alerts(
     cache: &mut BatchCache,
 ) -> Result<Result<AlertsWritten, StoreError>, sqlx::Error> {
     let mut out = AlertsWritten::default();
-    let silences = active_silences(tx, op.now).await?;
+    // One read of the silences per transaction, shared by every request in the batch.
+    let silences = match &cache.silences {
+        Some(s) => s.clone(),
+        None => {
+            let s = std::sync::Arc::new(active_silences(tx, op.now).await?);
+            cache.silences = Some(s.clone());
+            s
+        }
+    };
     for alert in &op.alerts {
         let incident = apply_one(tx, rules, op, alert, &silences, cache, &mut out).await?;
         out.incidents.push(incident);
@@ -87,17 +95,15 @@ async fn run(
     Ok(apply_op(tx, &rules.policy, &iop, cache).await?.map(|w| w.events))
 }
 
-async fn incident_state(tx: &mut Tx, cache: &mut BatchCache, id: IncidentId) -> Result<Option<Incident>, sqlx::Error> {
+/// Status and severity of an incident: from this batch when it touched it, else a light read
+/// (the full state is loaded, and locked, only when a command is applied to it).
+async fn incident_brief(tx: &mut Tx, cache: &BatchCache, id: IncidentId) -> Result<Option<(Status, Severity)>, sqlx::Error> {
     if let Some((inc, _)) = cache.incidents.get(&id.0) {
-        return Ok(Some(inc.clone()));
+        return Ok(Some((inc.status, inc.severity)));
     }
-    Ok(match load_for_update(tx, id).await? {
-        Ok(Some((inc, hash))) => {
-            cache.incidents.insert(id.0, (inc.clone(), hash));
-            Some(inc)
-        }
-        _ => None,
-    })
+    const SQL: &str = "SELECT status, severity FROM incidents WHERE id = $1";
+    let row: Option<(String, String)> = with_tx!(tx, |c| sqlx::query_as(SQL).bind(id.0).fetch_optional(c).await)?;
+    Ok(row.and_then(|(st, sev)| Some((st.parse::<Status>().ok()?, sev.parse::<Severity>().ok()?))))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -122,7 +128,7 @@ async fn apply_one(
         None => load_record(tx, &alert.fingerprint).await?,
     };
     let group_incident = match group_head(tx, &key).await? {
-        Some(id) => incident_state(tx, cache, id).await?.filter(|i| i.status.is_open()).map(|i| (i.id, i.severity)),
+        Some(id) => incident_brief(tx, cache, id).await?.filter(|(st, _)| st.is_open()).map(|(_, sev)| (id, sev)),
         None => None,
     };
     let service = route.service.clone();

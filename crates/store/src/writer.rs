@@ -83,6 +83,7 @@ pub(crate) struct Rules {
 pub(crate) struct BatchCache {
     pub incidents: HashMap<i64, (Incident, String)>,
     pub alerts: HashMap<String, AlertRecord>,
+    pub silences: Option<Arc<Vec<sevwatch_core::alert::Silence>>>,
 }
 
 impl Store {
@@ -240,7 +241,7 @@ async fn next_incident_id(tx: &mut Tx) -> Result<i64, sqlx::Error> {
     with_tx!(tx, |c| sqlx::query_scalar::<_, i64>(SQL).fetch_one(c).await)
 }
 
-pub(crate) async fn load_for_update(
+async fn load_for_update(
     tx: &mut Tx,
     id: IncidentId,
 ) -> Result<Result<Option<(Incident, String)>, StoreError>, sqlx::Error> {
