@@ -266,3 +266,30 @@ async fn an_incident_resolves_by_itself_once_its_alerts_stay_quiet_and_a_refire_
     let resolved_by: Vec<&str> = t["events"].as_array().unwrap().iter().filter(|e| e["type"] == "resolved").map(|e| e["actor"].as_str().unwrap()).collect();
     assert_eq!(resolved_by, ["sevwatch"], "resolved exactly once, by the engine");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintenance_windows_hold_alerts_and_flapping_is_flagged_once() {
+    let now = sevwatch_core::Timestamp::now();
+    let start = now.checked_sub(jiff::SignedDuration::from_hours(1)).unwrap();
+    let end = now.checked_add(jiff::SignedDuration::from_hours(1)).unwrap();
+    let cfg = Config::from_toml_str(&format!(
+        "[alerts]\nflap_changes = 3\nflap_window = \"10m\"\n[[alerts.maintenance]]\nservice = \"db\"\nstart = \"{start}\"\nend = \"{end}\"\n"
+    ))
+    .unwrap();
+    let app = spawn_app_with(Db::Sqlite, cfg).await.unwrap();
+    let path = "/api/v1/ingest/alertmanager";
+    let mut in_window = am_alert("ReplicaLag", "critical", "firing", &[]);
+    in_window["labels"]["service"] = json!("db");
+    let (_, v) = send(&app, path, &am(vec![in_window])).await;
+    assert_eq!(v["incidents"][0], Value::Null, "{v}");
+    let (_, alerts) = app.get("/api/v1/alerts").await;
+    assert_eq!(alerts["alerts"][0]["suppressed"], "maintenance");
+    // api is not in maintenance: fire, resolve, fire, resolve: the third change flags flapping.
+    for status in ["firing", "resolved", "firing", "resolved", "firing"] {
+        send(&app, path, &am(vec![am_alert("Flappy", "warning", status, &[])])).await;
+    }
+    let (_, t) = app.get("/api/v1/incidents/INC-1/timeline").await;
+    let flagged = t["events"].as_array().unwrap().iter().filter(|e| e["type"] == "alert_flapping").count();
+    assert_eq!(flagged, 1, "{t}");
+    assert_eq!(app.get("/api/v1/alerts?incident=INC-1").await.1["alerts"][0]["flapping"], true);
+}
