@@ -141,7 +141,7 @@ async fn apply_one(
         }
         _ => false,
     };
-    let ctx = Ctx { severity, group_key: key.clone(), silenced, in_maintenance: in_maint, inhibited: inhibit, flap: cfg.flap.clone() };
+    let ctx = Ctx { severity, group_key: key.clone(), silenced, in_maintenance: in_maint, inhibited: inhibit, flap: cfg.flap };
     let d = decide(alert, known.as_ref(), group_incident, &ctx, now);
     let mut record = d.record;
     let name = alert.name().map(str::to_string);

@@ -51,7 +51,7 @@ pub(crate) enum Op {
 
 /// What an [`Op`] did once committed.
 pub(crate) enum Done {
-    Incident(Written),
+    Incident(Box<Written>),
     Alerts(AlertsWritten),
     Jobs(JobsFired),
 }
@@ -96,7 +96,7 @@ impl Store {
     /// Run one command and return once its events are committed.
     pub async fn execute(&self, op: IncidentOp) -> Result<Written, StoreError> {
         match self.submit(Op::Incident(op)).await? {
-            Done::Incident(w) => Ok(w),
+            Done::Incident(w) => Ok(*w),
             _ => unreachable!("an incident op answers with Written"),
         }
     }
@@ -177,7 +177,7 @@ async fn try_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Result<Vec<Result<Done
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
         out.push(match op {
-            Op::Incident(o) => apply_op(&mut tx, &rules.policy, o, &mut cache).await?.map(Done::Incident),
+            Op::Incident(o) => apply_op(&mut tx, &rules.policy, o, &mut cache).await?.map(|w| Done::Incident(Box::new(w))),
             Op::Alerts(o) => crate::alert_writes::apply_alerts(&mut tx, rules, o, &mut cache).await?.map(Done::Alerts),
             Op::FireJobs(now) => crate::jobs::fire_due(&mut tx, rules, *now, &mut cache).await?.map(Done::Jobs),
         });
