@@ -107,6 +107,23 @@ pub enum Command {
         fingerprint: String,
         name: Option<String>,
     },
+    /// The engine fired an escalation step (targets already resolved to people on call).
+    RecordPage {
+        policy: String,
+        round: u32,
+        step: usize,
+        targets: Vec<String>,
+    },
+    /// "Escalate now": pull the next step of the ladder to this moment.
+    EscalateNow {
+        reason: Option<String>,
+    },
+    /// The engine saw an SLA deadline pass.
+    RecordSlaBreach {
+        target: String,
+        deadline: Timestamp,
+        notified: Vec<String>,
+    },
 }
 
 fn required(field: &str, value: &str, max: usize) -> Result<String, DomainError> {
@@ -363,6 +380,32 @@ pub fn decide(
         }
         Command::FlagFlapping { fingerprint, name } => {
             ev(EventKind::AlertFlapping { fingerprint: fingerprint.clone(), name: name.clone() })
+        }
+        Command::RecordPage { policy, round, step, targets } => {
+            let already = inc.escalation.fired.iter().any(|f| f.round == *round && f.step == *step);
+            if already {
+                return Err(DomainError::Conflict(format!("step {} of round {} already paged", step + 1, round + 1)));
+            }
+            ev(EventKind::Paged { policy: policy.clone(), round: *round, step: *step, targets: targets.clone() })
+        }
+        Command::EscalateNow { reason } => {
+            if !inc.status.is_open() {
+                return Err(DomainError::Conflict(format!("{} is {}: there is nobody left to escalate to", inc.id, inc.status)));
+            }
+            if inc.acknowledged_at.is_some() {
+                return Err(DomainError::Conflict(format!(
+                    "{} is acknowledged, which stops escalation; assign a role or page someone directly",
+                    inc.id
+                )));
+            }
+            ev(EventKind::EscalatedManually { reason: optional("reason", reason, MAX_TEXT)? })
+        }
+        Command::RecordSlaBreach { target, deadline, notified } => {
+            let key = format!("{target}@{deadline}");
+            if inc.escalation.breached.contains(&key) {
+                return Err(DomainError::Conflict(format!("the {target} breach at {deadline} is already recorded")));
+            }
+            ev(EventKind::SlaBreached { target: target.clone(), deadline: *deadline, notified: notified.clone() })
         }
         Command::InterruptStep { run, step } => {
             let (_, s) = find_step(inc, *run, *step)?;

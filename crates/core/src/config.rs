@@ -72,6 +72,9 @@ pub struct Config {
     pub policy: Policy,
     pub runbooks: RunbookConfig,
     pub alerts: crate::alert::AlertConfig,
+    /// Users, schedules and escalation policies (top-level `[[users]]`, `[[schedules]]`,
+    /// `[[escalation_policies]]`).
+    pub oncall: crate::oncall::OnCallConfig,
 }
 
 /// One thing wrong with a configuration file, at a key path.
@@ -177,7 +180,8 @@ impl Checker {
     }
 
     fn config(&mut self, root: &Table) -> Config {
-        self.only_keys(root, "", &["server", "severity", "roles", "checklists", "runbooks", "alerts"]);
+        self.only_keys(root, "", &["server", "severity", "roles", "checklists", "runbooks", "alerts", "users", "schedules", "escalation_policies"],
+        );
         let mut cfg = Config::default();
         if let Some(t) = self.table(root, "", "server") {
             self.server(t, &mut cfg.server);
@@ -197,6 +201,7 @@ impl Checker {
         if let Some(t) = self.table(root, "", "alerts") {
             cfg.alerts = crate::alert::config::parse(t, "alerts", &mut self.problems);
         }
+        cfg.oncall = crate::oncall::config::parse(root, "", &mut self.problems);
         cfg
     }
 

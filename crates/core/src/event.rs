@@ -131,6 +131,28 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
     },
+    /// One step of the escalation policy fired: who was paged.
+    Paged {
+        policy: String,
+        round: u32,
+        step: usize,
+        /// `user:alice (schedule default/primary)`, `channel:#incident-critical`,
+        /// `unfilled:schedule:db`, ...
+        targets: Vec<String>,
+    },
+    /// A responder asked to jump to the next escalation step now.
+    EscalatedManually {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// An SLA deadline passed: `response`, `resolution` or `update`.
+    SlaBreached {
+        target: String,
+        deadline: Timestamp,
+        /// Who was told (`user:...`, `role:comms-lead`, ...).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        notified: Vec<String>,
+    },
 }
 
 impl EventKind {
@@ -157,6 +179,9 @@ impl EventKind {
             EventKind::AlertResolved { .. } => "alert_resolved",
             EventKind::AllAlertsResolved { .. } => "all_alerts_resolved",
             EventKind::AlertFlapping { .. } => "alert_flapping",
+            EventKind::Paged { .. } => "paged",
+            EventKind::EscalatedManually { .. } => "escalated_manually",
+            EventKind::SlaBreached { .. } => "sla_breached",
         }
     }
 
@@ -225,6 +250,17 @@ impl EventKind {
                 format!("every alert has resolved; resolving by itself at {auto_resolve_at} unless one fires again")
             }
             EventKind::AlertFlapping { fingerprint, name } => format!("alert {} is flapping", name.as_deref().unwrap_or(fingerprint)),
+            EventKind::Paged { policy, round, step, targets } => {
+                format!("paged ({policy} round {} step {}): {}", round + 1, step + 1, targets.join(", "))
+            }
+            EventKind::EscalatedManually { reason } => match reason {
+                Some(r) => format!("escalated by hand: {r}"),
+                None => "escalated by hand".into(),
+            },
+            EventKind::SlaBreached { target, deadline, notified } => {
+                let who = if notified.is_empty() { String::new() } else { format!("; told {}", notified.join(", ")) };
+                format!("{target} target missed (deadline {deadline}){who}")
+            }
         }
     }
 }

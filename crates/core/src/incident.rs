@@ -49,9 +49,25 @@ pub struct Incident {
     /// Alerts attached to this incident (first occurrences; repeats are counted on the alert).
     #[serde(default)]
     pub alert_count: u32,
+    /// Escalation progress: steps fired, manual escalations, SLA breaches recorded.
+    #[serde(default)]
+    pub escalation: EscalationState,
     /// Runbook runs, oldest first (step outputs live on the timeline only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runbook_runs: Vec<RunbookRun>,
+}
+
+/// How far the incident's escalation has gone (derived from `paged`, `escalated_manually`
+/// and `sla_breached` events).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EscalationState {
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub fired: Vec<crate::oncall::StepRef>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub manual: Vec<Timestamp>,
+    /// SLA targets recorded as missed: `response`, `resolution`, `update` (with its deadline).
+    pub breached: Vec<String>,
 }
 
 impl Incident {
@@ -80,6 +96,7 @@ impl Incident {
             reopen_count: 0,
             event_count: 1,
             alert_count: 0,
+            escalation: EscalationState::default(),
             runbook_runs: Vec::new(),
         })
     }
@@ -189,6 +206,16 @@ impl Incident {
                 }
             }
             EventKind::AlertAttached { .. } => self.alert_count += 1,
+            EventKind::Paged { round, step, .. } => {
+                self.escalation.fired.push(crate::oncall::StepRef { round: *round, step: *step })
+            }
+            EventKind::EscalatedManually { .. } => self.escalation.manual.push(e.at),
+            EventKind::SlaBreached { target, deadline, .. } => {
+                let key = format!("{target}@{deadline}");
+                if !self.escalation.breached.contains(&key) {
+                    self.escalation.breached.push(key);
+                }
+            }
             EventKind::AlertResolved { .. } | EventKind::AllAlertsResolved { .. } | EventKind::AlertFlapping { .. } => {}
         }
     }

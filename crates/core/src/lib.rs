@@ -35,7 +35,7 @@ pub use duration::Duration;
 pub use error::DomainError;
 pub use event::{Event, EventKind, SealedEvent};
 pub use id::IncidentId;
-pub use incident::Incident;
+pub use incident::{EscalationState, Incident};
 pub use lifecycle::{Status, Via};
 pub use policy::{LevelPolicy, Policy, Target};
 pub use role::Role;

@@ -167,6 +167,7 @@ async fn apply_one(
                 if let Ok(e) = run(tx, rules, cache, Some(id), attach(severity), op).await? {
                     out.events.extend(e);
                 }
+                crate::escalation::start(tx, rules, cache, id, d.page, now, &mut out.events).await?;
                 set_group_head(tx, &key, id).await?;
                 record.incident = Some(id);
             }

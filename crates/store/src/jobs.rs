@@ -54,7 +54,16 @@ pub(crate) async fn fire_due(
         with_tx!(tx, |c| sqlx::query_as(sql).bind(now.as_millisecond()).bind(MAX_FIRED).fetch_all(c).await)?;
     let mut out = JobsFired::default();
     for (key, kind, incident) in due {
-        if let ("auto_resolve", Some(id)) = (kind.as_str(), incident.map(IncidentId)) {
+        // Removed before its effect runs, so the effect may schedule the job's successor.
+        cancel(tx, &key).await?;
+        out.fired += 1;
+        let Some(id) = incident.map(IncidentId) else { continue };
+        match kind.as_str() {
+            "escalate" => crate::escalation::fire_escalation(tx, rules, cache, id, now, &mut out.events).await?,
+            "sla" => crate::escalation::fire_sla(tx, rules, cache, id, now, &mut out.events).await?,
+            _ => {}
+        }
+        if kind == "auto_resolve" {
             // Check again at firing time: an alert may have fired since the job was written.
             let records = crate::alert_writes::records_for_incident(tx, cache, id).await?;
             let quiet = !records.iter().any(crate::alert_writes::firing)
@@ -76,8 +85,6 @@ pub(crate) async fn fire_due(
                 }
             }
         }
-        cancel(tx, &key).await?;
-        out.fired += 1;
     }
     Ok(Ok(out))
 }

@@ -10,6 +10,7 @@
 mod alert_writes;
 mod alerts;
 mod db;
+mod escalation;
 mod dialect;
 mod error;
 mod incidents;
@@ -21,7 +22,7 @@ mod writer;
 use std::sync::Arc;
 
 use sevwatch_core::alert::AlertConfig;
-use sevwatch_core::{Policy, SealedEvent};
+use sevwatch_core::{Config, Policy, SealedEvent};
 use tokio::sync::{broadcast, mpsc};
 
 pub use db::Backend;
@@ -52,9 +53,18 @@ impl Store {
 
     /// Like [`Store::open`], with the `[alerts]` rules of the configuration.
     pub async fn open_with(backend: &Backend, policy: Policy, alerts: AlertConfig) -> Result<Store, StoreError> {
+        Self::open_configured(backend, &Config { policy, alerts, ..Config::default() }).await
+    }
+
+    /// Open with every rule of a configuration: severity policy, alerts, on-call.
+    pub async fn open_configured(backend: &Backend, config: &Config) -> Result<Store, StoreError> {
         let db = db::Db::connect(backend).await?;
         db.migrate().await?;
-        let rules = Arc::new(writer::Rules { policy, alerts });
+        let rules = Arc::new(writer::Rules {
+            policy: config.policy.clone(),
+            alerts: config.alerts.clone(),
+            oncall: config.oncall.clone(),
+        });
         let (events, _) = broadcast::channel(4096);
         let writer = writer::spawn(db.clone(), rules.clone(), events.clone());
         Ok(Store { db, writer, events, rules })
@@ -66,6 +76,10 @@ impl Store {
 
     pub fn alert_rules(&self) -> &AlertConfig {
         &self.rules.alerts
+    }
+
+    pub fn oncall(&self) -> &sevwatch_core::oncall::OnCallConfig {
+        &self.rules.oncall
     }
 
     /// "sqlite" or "postgres".

@@ -75,6 +75,7 @@ pub(crate) struct WriteRequest {
 pub(crate) struct Rules {
     pub policy: Policy,
     pub alerts: AlertConfig,
+    pub oncall: sevwatch_core::oncall::OnCallConfig,
 }
 
 /// Incidents, alert records and group heads already touched in the current transaction, so
@@ -177,7 +178,17 @@ async fn try_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Result<Vec<Result<Done
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
         out.push(match op {
-            Op::Incident(o) => apply_op(&mut tx, &rules.policy, o, &mut cache).await?.map(|w| Done::Incident(Box::new(w))),
+            Op::Incident(o) => {
+                let mut done = apply_op(&mut tx, &rules.policy, o, &mut cache).await?;
+                if let (Ok(w), Command::Declare { .. }) = (&mut done, &o.command) {
+                    let id = w.incident.id;
+                    crate::escalation::start(&mut tx, rules, &mut cache, id, true, o.now, &mut w.events).await?;
+                    if let Some((inc, _)) = cache.incidents.get(&id.0) {
+                        w.incident = inc.clone();
+                    }
+                }
+                done.map(|w| Done::Incident(Box::new(w)))
+            }
             Op::Alerts(o) => crate::alert_writes::apply_alerts(&mut tx, rules, o, &mut cache).await?.map(Done::Alerts),
             Op::FireJobs(now) => crate::jobs::fire_due(&mut tx, rules, *now, &mut cache).await?.map(Done::Jobs),
         });
@@ -229,8 +240,23 @@ pub(crate) async fn apply_op(
         insert_event(tx, s).await?;
     }
     upsert_incident(tx, &incident, &prev_hash).await?;
+    crate::escalation::after_command(tx, &op.command, &incident, op.now).await?;
     cache.insert(incident.id.0, (incident.clone(), prev_hash));
     Ok(Ok(Written { incident, events: sealed }))
+}
+
+/// The incident as this transaction sees it (cached, or loaded and locked).
+pub(crate) async fn current_state(tx: &mut Tx, cache: &mut BatchCache, id: IncidentId) -> Result<Option<Incident>, sqlx::Error> {
+    if let Some((inc, _)) = cache.incidents.get(&id.0) {
+        return Ok(Some(inc.clone()));
+    }
+    Ok(match load_for_update(tx, id).await? {
+        Ok(Some((inc, hash))) => {
+            cache.incidents.insert(id.0, (inc.clone(), hash));
+            Some(inc)
+        }
+        _ => None,
+    })
 }
 
 /// The next incident number. The counter row is updated inside the transaction, so a rollback

@@ -107,11 +107,12 @@ async fn a_whole_incident_lifecycle_is_stored_and_replays_to_the_row(f: Fixture)
     assert_eq!(row.roles.get("commander").map(String::as_str), Some("bob"));
     assert_eq!(row.reopen_count, 1);
     let timeline = s.timeline(id, 0, 1000).await.unwrap();
-    assert_eq!(timeline.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=11).collect::<Vec<_>>());
+    // declared, paged (the P1 policy's first step, in the same transaction), then the ten commands
+    assert_eq!(timeline.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=12).collect::<Vec<_>>());
     let events: Vec<Event> = timeline.into_iter().map(|e| e.event).collect();
     assert_eq!(Incident::replay(id, &events).unwrap(), row, "replaying the stored events gives the stored row");
     let v = s.verify(id).await.unwrap();
-    assert!(v.ok && v.events == 11, "{v:?}");
+    assert!(v.ok && v.events == 12, "{v:?}");
 }
 
 async fn refused_commands_write_nothing(f: Fixture) {
@@ -132,8 +133,8 @@ async fn refused_commands_write_nothing(f: Fixture) {
     );
     let err = s.execute(op(Some(IncidentId(99)), Command::Acknowledge, 3)).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound(IncidentId(99))), "{err}");
-    assert_eq!(s.timeline(id, 0, 100).await.unwrap().len(), 1);
-    assert_eq!(s.incident(id).await.unwrap().event_count, 1);
+    assert_eq!(s.timeline(id, 0, 100).await.unwrap().len(), 2, "declared and paged only");
+    assert_eq!(s.incident(id).await.unwrap().event_count, 2);
 }
 
 async fn concurrent_declarers_get_gapless_unique_ids(f: Fixture) {

@@ -143,7 +143,7 @@ async fn repeats_are_counted_and_a_more_severe_alert_raises_its_group_incident(a
     assert_eq!(counts, [1, 4]);
     let (_, t) = app.get("/api/v1/incidents/INC-1/timeline").await;
     let types: Vec<&str> = t["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["declared", "alert_attached", "alert_attached", "severity_changed"]);
+    assert_eq!(types, ["declared", "alert_attached", "paged", "alert_attached", "severity_changed"]);
     // Another alertname is another group: another incident.
     let (_, v) = send(&app, path, &am(vec![am_alert("DiskFull", "info", "firing", &[])])).await;
     assert_eq!(v["opened"][0], "INC-2");

@@ -63,6 +63,7 @@ async fn an_incident_walks_its_lifecycle_over_http(app: TestApp) {
         types,
         [
             "declared",
+            "paged",
             "acknowledged",
             "role_assigned",
             "status_changed",
@@ -177,10 +178,11 @@ async fn verify_reports_a_clean_chain(app: TestApp) {
     app.post(&format!("/api/v1/incidents/{id}/notes"), json!({ "text": "one" })).await;
     let (s, v) = app.get(&format!("/api/v1/incidents/{id}/verify")).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!((v["ok"].as_bool(), v["events"].as_u64()), (Some(true), Some(2)));
+    // declared, paged (the P2 policy's first step), note_added
+    assert_eq!((v["ok"].as_bool(), v["events"].as_u64()), (Some(true), Some(3)));
     let (_, all) = app.get("/api/v1/verify").await;
     assert_eq!(
         (all["ok"].as_bool(), all["incidents"].as_u64(), all["events"].as_u64()),
-        (Some(true), Some(1), Some(2))
+        (Some(true), Some(1), Some(3))
     );
 }

@@ -15,7 +15,9 @@ async fn raw(
     content_type: Option<&str>,
     body: Vec<u8>,
 ) -> (StatusCode, Value) {
-    let mut req = app.http.request(method, format!("{}{path}", app.base)).bearer_auth(&app.admin).body(body);
+    // A fresh connection each time: after a 413 the server closes the connection it did not
+    // read to the end, and a pooled connection would fail the next request.
+    let mut req = app.http.request(method, format!("{}{path}", app.base)).bearer_auth(&app.admin).header("connection", "close").body(body);
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
     }

@@ -24,12 +24,13 @@ async fn subscribers_receive_each_new_timeline_event(app: TestApp) {
     app.post(&format!("/api/v1/incidents/{id}/ack"), json!({})).await;
     let mut text = String::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while text.matches("event: timeline").count() < 2 {
+    // declared, paged (the P1 policy's first step), acknowledged
+    while text.matches("event: timeline").count() < 3 {
         let chunk =
             tokio::time::timeout_at(deadline, body.next()).await.expect("events arrive in time").unwrap().unwrap();
         text.push_str(&String::from_utf8_lossy(&chunk));
     }
-    assert!(text.contains("\"type\":\"declared\"") && text.contains("\"type\":\"acknowledged\""), "{text}");
+    assert!(text.contains("\"type\":\"declared\"") && text.contains("\"type\":\"paged\"") && text.contains("\"type\":\"acknowledged\""), "{text}");
     assert!(!text.contains("not for this subscriber"), "{text}");
 }
 

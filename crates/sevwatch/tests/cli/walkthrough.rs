@@ -54,7 +54,9 @@ fn the_walkthrough_works_from_the_command_line() {
     let list = s.json(&["list", "--status", "open", "--severity", "P0,P1"]);
     assert_eq!(list["incidents"][0]["id"], "INC-1");
     let timeline = s.json(&["timeline", "INC-1"]);
-    assert_eq!(timeline["events"].as_array().unwrap().len(), 10);
+    let types: Vec<&str> = timeline["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types.len(), 11, "{types:?}");
+    assert_eq!(types[1], "paged", "declaring a P1 pages the primary on-call at once");
     let verify = s.sw(&["verify"]);
     assert!(verify.status.success() && stdout(&verify).starts_with("ok:"), "{}", stdout(&verify));
 }
