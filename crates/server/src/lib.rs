@@ -49,6 +49,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::runs::router())
         .merge(routes::ingest::router())
         .merge(routes::alerts::router())
+        .merge(routes::oncall::router())
         .merge(routes::stream::router())
         .merge(openapi::router())
         .fallback(routes::health::not_found)

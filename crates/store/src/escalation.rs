@@ -137,15 +137,11 @@ pub(crate) async fn start(tx: &mut Tx, rules: &Rules, cache: &mut BatchCache, id
     jobs::schedule(tx, &sla_key(id), "sla", Some(id), first_check).await
 }
 
-/// Timers an incident needs after a command: "escalate now" fires the escalation at once; a
-/// severity change or a reopen moves the SLA deadlines.
+/// Timers an incident needs after a command: a severity change or a reopen moves the SLA
+/// deadlines. ("Escalate now" fires in the writer right after the command.)
 pub(crate) async fn after_command(tx: &mut Tx, command: &Command, inc: &Incident, now: Timestamp) -> Result<(), sqlx::Error> {
-    match command {
-        Command::EscalateNow { .. } => jobs::schedule(tx, &escalate_key(inc.id), "escalate", Some(inc.id), now).await?,
-        Command::ChangeSeverity { .. } | Command::Reopen { .. } => {
-            jobs::schedule(tx, &sla_key(inc.id), "sla", Some(inc.id), now).await?;
-        }
-        _ => {}
+    if matches!(command, Command::ChangeSeverity { .. } | Command::Reopen { .. }) {
+        jobs::schedule(tx, &sla_key(inc.id), "sla", Some(inc.id), now).await?;
     }
     Ok(())
 }

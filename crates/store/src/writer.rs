@@ -180,9 +180,19 @@ async fn try_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Result<Vec<Result<Done
         out.push(match op {
             Op::Incident(o) => {
                 let mut done = apply_op(&mut tx, &rules.policy, o, &mut cache).await?;
-                if let (Ok(w), Command::Declare { .. }) = (&mut done, &o.command) {
+                // Paging happens in the same transaction as the command that asks for it, so the
+                // answer already shows who was paged.
+                if let Ok(w) = &mut done {
                     let id = w.incident.id;
-                    crate::escalation::start(&mut tx, rules, &mut cache, id, true, o.now, &mut w.events).await?;
+                    match &o.command {
+                        Command::Declare { .. } => {
+                            crate::escalation::start(&mut tx, rules, &mut cache, id, true, o.now, &mut w.events).await?
+                        }
+                        Command::EscalateNow { .. } => {
+                            crate::escalation::fire_escalation(&mut tx, rules, &mut cache, id, o.now, &mut w.events).await?
+                        }
+                        _ => {}
+                    }
                     if let Some((inc, _)) = cache.incidents.get(&id.0) {
                         w.incident = inc.clone();
                     }

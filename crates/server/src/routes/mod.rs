@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod health;
 pub mod ingest;
+pub mod oncall;
 pub mod incidents;
 pub mod runbooks;
 pub mod runs;

@@ -32,7 +32,7 @@ pub async fn spawn_app_with(db: Db, config: Config) -> Option<TestApp> {
         }
         Db::Postgres => (Backend::Postgres { url: sevwatch_testkit::postgres_url().await? }, None),
     };
-    let store = Store::open_with(&backend, config.policy.clone(), config.alerts.clone()).await.expect("store opens");
+    let store = Store::open_configured(&backend, &config).await.expect("store opens");
     sevwatch_server::engine::spawn(store.clone());
     let (admin, _) = store.create_token("admin", AccessRole::Admin, Timestamp::now()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -3,5 +3,6 @@
 mod alerts;
 mod helpers;
 mod incidents;
+mod oncall;
 mod robustness;
 mod stream;

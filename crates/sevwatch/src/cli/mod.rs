@@ -4,6 +4,7 @@ mod alerts;
 mod client;
 mod config;
 mod incident;
+mod oncall;
 mod output;
 mod runbook;
 mod serve;
@@ -114,6 +115,14 @@ pub enum Cmd {
     /// Silence alerts: add, list, expire.
     #[command(subcommand)]
     Silence(alerts::SilenceCmd),
+    /// Who is on call (per schedule and layer), now or --at a time; --ics exports shifts.
+    Oncall(oncall::OncallArgs),
+    /// Jump to the next escalation step now.
+    Escalate {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -148,6 +157,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Alerts(a) => {
             let c = client::Client::new(&cli.server, cli.token.as_deref())?;
             alerts::alerts(&c, a, cli.json).await
+        }
+        Cmd::Oncall(a) => {
+            let c = client::Client::new(&cli.server, cli.token.as_deref())?;
+            oncall::oncall(&c, a, cli.json).await
+        }
+        Cmd::Escalate { id, reason } => {
+            let c = client::Client::new(&cli.server, cli.token.as_deref())?;
+            oncall::escalate(&c, &id, reason, cli.json).await
         }
         Cmd::Silence(cmd) => {
             let c = client::Client::new(&cli.server, cli.token.as_deref())?;

@@ -53,7 +53,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(url) => Backend::Postgres { url: url.clone() },
         None => Backend::Sqlite { path: data_dir.join("sevwatch.db") },
     };
-    let store = Store::open_with(&backend, config.policy.clone(), config.alerts.clone()).await.context("cannot open the database")?;
+    let store = Store::open_configured(&backend, &config).await.context("cannot open the database")?;
     let token_path = bootstrap::ensure_admin_token(&store, &data_dir).await.context("cannot create the admin token")?;
     let interrupted = bootstrap::interrupt_running_steps(&store).await.context("cannot mark running runbook steps interrupted")?;
     if interrupted > 0 {

@@ -57,6 +57,13 @@ fn the_walkthrough_works_from_the_command_line() {
     let types: Vec<&str> = timeline["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(types.len(), 11, "{types:?}");
     assert_eq!(types[1], "paged", "declaring a P1 pages the primary on-call at once");
+    let oncall = stdout(&s.sw(&["oncall"]));
+    assert!(oncall.contains("default") && oncall.contains("primary") && oncall.contains("oncall-primary"), "{oncall}");
+    let ics = stdout(&s.sw(&["oncall", "default", "--ics", "--weeks", "1"]));
+    assert!(ics.starts_with("BEGIN:VCALENDAR"), "{ics}");
+    let p0 = s.json(&["declare", "--severity", "P0", "--title", "everything is down"]);
+    let escalated = s.json(&["escalate", p0["id"].as_str().unwrap(), "--reason", "nobody answered"]);
+    assert_eq!(escalated["events"][0]["type"], "escalated_manually", "{escalated}");
     let verify = s.sw(&["verify"]);
     assert!(verify.status.success() && stdout(&verify).starts_with("ok:"), "{}", stdout(&verify));
 }
