@@ -203,3 +203,17 @@ fn verify_fails_loudly_when_the_timeline_was_tampered_with() {
     let v: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
     assert_eq!(v["problems"][0]["seq"], 2);
 }
+
+#[test]
+fn every_toml_example_in_the_readme_is_a_valid_configuration() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let dir = sevwatch_testkit::temp_dir();
+    let blocks: Vec<&str> = readme.split("```toml\n").skip(1).map(|rest| rest.split("```").next().unwrap()).collect();
+    assert!(!blocks.is_empty(), "the README has TOML examples");
+    for (i, block) in blocks.iter().enumerate() {
+        let f = dir.path().join(format!("example{i}.toml"));
+        std::fs::write(&f, block).unwrap();
+        let out = Command::new(BIN).args(["config", "validate"]).arg(&f).output().unwrap();
+        assert!(out.status.success(), "README example {i} is invalid: {}\n{block}", stderr(&out));
+    }
+}
