@@ -458,7 +458,7 @@ async fn verify(a: &Args, alerts_sent: u64, distinct_sent: u64) -> anyhow::Resul
     for inc in &incidents {
         let id = inc["id"].as_str().context("an incident has an id")?;
         *severities.entry(inc["severity"].as_str().unwrap_or("?").to_string()).or_default() += 1;
-        let v = get(format!("/api/v1/alerts?incident={id}")).await?;
+        let v = get(format!("/api/v1/alerts?incident={id}&limit=10000")).await?;
         for al in v["alerts"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
             distinct += 1;
             counted += al["count"].as_u64().unwrap_or(0);
