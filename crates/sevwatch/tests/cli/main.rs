@@ -4,7 +4,6 @@
 mod alerts;
 mod crash;
 mod helpers;
-mod replicas;
 mod prometheus_e2e;
 mod runbooks;
 mod walkthrough;
