@@ -390,7 +390,10 @@ pub fn decide(
         }
         Command::EscalateNow { reason } => {
             if !inc.status.is_open() {
-                return Err(DomainError::Conflict(format!("{} is {}: there is nobody left to escalate to", inc.id, inc.status)));
+                return Err(DomainError::Conflict(format!(
+                    "{} is {}: there is nobody left to escalate to",
+                    inc.id, inc.status
+                )));
             }
             if inc.acknowledged_at.is_some() {
                 return Err(DomainError::Conflict(format!(

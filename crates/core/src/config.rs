@@ -180,7 +180,20 @@ impl Checker {
     }
 
     fn config(&mut self, root: &Table) -> Config {
-        self.only_keys(root, "", &["server", "severity", "roles", "checklists", "runbooks", "alerts", "users", "schedules", "escalation_policies"],
+        self.only_keys(
+            root,
+            "",
+            &[
+                "server",
+                "severity",
+                "roles",
+                "checklists",
+                "runbooks",
+                "alerts",
+                "users",
+                "schedules",
+                "escalation_policies",
+            ],
         );
         let mut cfg = Config::default();
         if let Some(t) = self.table(root, "", "server") {

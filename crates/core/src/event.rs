@@ -245,11 +245,15 @@ impl EventKind {
                 name.as_deref().unwrap_or(fingerprint),
                 summary.as_deref().map(|s| format!(": {s}")).unwrap_or_default()
             ),
-            EventKind::AlertResolved { fingerprint, name } => format!("alert {} resolved", name.as_deref().unwrap_or(fingerprint)),
+            EventKind::AlertResolved { fingerprint, name } => {
+                format!("alert {} resolved", name.as_deref().unwrap_or(fingerprint))
+            }
             EventKind::AllAlertsResolved { auto_resolve_at } => {
                 format!("every alert has resolved; resolving by itself at {auto_resolve_at} unless one fires again")
             }
-            EventKind::AlertFlapping { fingerprint, name } => format!("alert {} is flapping", name.as_deref().unwrap_or(fingerprint)),
+            EventKind::AlertFlapping { fingerprint, name } => {
+                format!("alert {} is flapping", name.as_deref().unwrap_or(fingerprint))
+            }
             EventKind::Paged { policy, round, step, targets } => {
                 format!("paged ({policy} round {} step {}): {}", round + 1, step + 1, targets.join(", "))
             }

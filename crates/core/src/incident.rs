@@ -216,7 +216,8 @@ impl Incident {
                     self.escalation.breached.push(key);
                 }
             }
-            EventKind::AlertResolved { .. } | EventKind::AllAlertsResolved { .. } | EventKind::AlertFlapping { .. } => {}
+            EventKind::AlertResolved { .. } | EventKind::AllAlertsResolved { .. } | EventKind::AlertFlapping { .. } => {
+            }
         }
     }
 

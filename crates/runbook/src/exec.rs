@@ -67,9 +67,12 @@ pub fn run(command: &str, opts: &ExecOptions, mut on_output: impl FnMut(&[u8])) 
     let pid = child.id();
     let (tx, rx) = mpsc::channel::<Msg>();
     let mut readers = Vec::new();
-    for pipe in [child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>), child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>)]
-        .into_iter()
-        .flatten()
+    for pipe in [
+        child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
     {
         let tx = tx.clone();
         readers.push(std::thread::spawn(move || {
@@ -108,7 +111,11 @@ pub fn run(command: &str, opts: &ExecOptions, mut on_output: impl FnMut(&[u8])) 
     let mut exit_code = None;
     loop {
         let now = Instant::now();
-        let wait = if exit_code.is_some() || timed_out { Duration::from_millis(200) } else { deadline.saturating_duration_since(now) };
+        let wait = if exit_code.is_some() || timed_out {
+            Duration::from_millis(200)
+        } else {
+            deadline.saturating_duration_since(now)
+        };
         match rx.recv_timeout(wait) {
             Ok(Msg::Chunk(c)) => {
                 on_output(&c);

@@ -43,7 +43,14 @@ pub async fn interrupt_running_steps(store: &Store) -> anyhow::Result<usize> {
             for (i, s) in run.state.iter().enumerate() {
                 if s.status == StepStatus::Running {
                     let command = Command::InterruptStep { run: run.id, step: i + 1 };
-                    store.execute(IncidentOp { target: Some(inc.id), command, actor: "sevwatch".into(), now: Timestamp::now() }).await?;
+                    store
+                        .execute(IncidentOp {
+                            target: Some(inc.id),
+                            command,
+                            actor: "sevwatch".into(),
+                            now: Timestamp::now(),
+                        })
+                        .await?;
                     marked += 1;
                 }
             }

@@ -22,7 +22,9 @@ pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
                     }
                     Duration::ZERO
                 }
-                Ok(Some(due)) => Duration::from_millis((due.as_millisecond() - now.as_millisecond()).max(1) as u64).min(MAX_NAP),
+                Ok(Some(due)) => {
+                    Duration::from_millis((due.as_millisecond() - now.as_millisecond()).max(1) as u64).min(MAX_NAP)
+                }
                 Ok(None) => MAX_NAP,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot read the job table");

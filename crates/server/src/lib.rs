@@ -6,8 +6,8 @@
 //! [`serve`] runs it on a listener until shutdown.
 
 mod auth;
-pub mod engine;
 pub mod bootstrap;
+pub mod engine;
 mod error;
 mod json;
 mod openapi;

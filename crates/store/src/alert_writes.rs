@@ -5,8 +5,8 @@
 //! alert's record. The caller hears back only after the commit.
 
 use sevwatch_core::alert::{
-    auto_resolve, decide, group_key, in_maintenance, inhibited, silences_alert, Alert, AlertOutcome, AlertRecord, AlertStatus,
-    AutoResolve, Ctx, Silence,
+    auto_resolve, decide, group_key, in_maintenance, inhibited, silences_alert, Alert, AlertOutcome, AlertRecord,
+    AlertStatus, AutoResolve, Ctx, Silence,
 };
 use sevwatch_core::{Command, IncidentId, SealedEvent, Severity, Status, Timestamp};
 
@@ -97,7 +97,11 @@ async fn run(
 
 /// Status and severity of an incident: from this batch when it touched it, else a light read
 /// (the full state is loaded, and locked, only when a command is applied to it).
-async fn incident_brief(tx: &mut Tx, cache: &BatchCache, id: IncidentId) -> Result<Option<(Status, Severity)>, sqlx::Error> {
+async fn incident_brief(
+    tx: &mut Tx,
+    cache: &BatchCache,
+    id: IncidentId,
+) -> Result<Option<(Status, Severity)>, sqlx::Error> {
     if let Some((inc, _)) = cache.incidents.get(&id.0) {
         return Ok(Some((inc.status, inc.severity)));
     }
@@ -141,7 +145,14 @@ async fn apply_one(
         }
         _ => false,
     };
-    let ctx = Ctx { severity, group_key: key.clone(), silenced, in_maintenance: in_maint, inhibited: inhibit, flap: cfg.flap };
+    let ctx = Ctx {
+        severity,
+        group_key: key.clone(),
+        silenced,
+        in_maintenance: in_maint,
+        inhibited: inhibit,
+        flap: cfg.flap,
+    };
     let d = decide(alert, known.as_ref(), group_incident, &ctx, now);
     let mut record = d.record;
     let name = alert.name().map(str::to_string);
@@ -191,10 +202,14 @@ async fn apply_one(
             upsert_record(tx, &record, alert).await?;
             let siblings = records_of(tx, cache, incident).await?;
             if let AutoResolve::At(at) = auto_resolve(siblings.iter(), cfg.auto_resolve_after) {
-                if let Ok(e) = run(tx, rules, cache, Some(incident), Command::RecordAllAlertsResolved { auto_resolve_at: at }, op).await? {
+                if let Ok(e) =
+                    run(tx, rules, cache, Some(incident), Command::RecordAllAlertsResolved { auto_resolve_at: at }, op)
+                        .await?
+                {
                     out.events.extend(e);
                 }
-                crate::jobs::schedule(tx, &crate::jobs::auto_resolve_key(incident), "auto_resolve", Some(incident), at).await?;
+                crate::jobs::schedule(tx, &crate::jobs::auto_resolve_key(incident), "auto_resolve", Some(incident), at)
+                    .await?;
             }
         }
         AlertOutcome::Repeat { incident: None, .. }
@@ -228,7 +243,10 @@ async fn raise(
 ) -> Result<(), sqlx::Error> {
     if let Some(to) = raise_to {
         let reason = format!("alert {} fires at {to}", alert.name().unwrap_or(&alert.fingerprint));
-        if let Ok(e) = run(tx, rules, cache, Some(incident), Command::ChangeSeverity { severity: to, reason: Some(reason) }, op).await? {
+        if let Ok(e) =
+            run(tx, rules, cache, Some(incident), Command::ChangeSeverity { severity: to, reason: Some(reason) }, op)
+                .await?
+        {
             out.events.extend(e);
         }
     }
@@ -261,7 +279,8 @@ async fn records_of(tx: &mut Tx, cache: &BatchCache, incident: IncidentId) -> Re
 }
 
 async fn upsert_record(tx: &mut Tx, r: &AlertRecord, alert: &Alert) -> Result<(), sqlx::Error> {
-    const SQL: &str = "INSERT INTO alerts (fingerprint, source, status, incident_id, group_key, last_seen, record, alert) \
+    const SQL: &str =
+        "INSERT INTO alerts (fingerprint, source, status, incident_id, group_key, last_seen, record, alert) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (fingerprint) DO UPDATE SET source = excluded.source, \
         status = excluded.status, incident_id = excluded.incident_id, group_key = excluded.group_key, \
         last_seen = excluded.last_seen, record = excluded.record, alert = excluded.alert";
@@ -311,6 +330,10 @@ pub(crate) fn firing(r: &AlertRecord) -> bool {
     r.status == AlertStatus::Firing
 }
 
-pub(crate) async fn records_for_incident(tx: &mut Tx, cache: &BatchCache, id: IncidentId) -> Result<Vec<AlertRecord>, sqlx::Error> {
+pub(crate) async fn records_for_incident(
+    tx: &mut Tx,
+    cache: &BatchCache,
+    id: IncidentId,
+) -> Result<Vec<AlertRecord>, sqlx::Error> {
     records_of(tx, cache, id).await
 }

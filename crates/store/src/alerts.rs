@@ -17,7 +17,12 @@ pub struct AlertRow {
 
 impl Store {
     /// Alerts, newest first; of one incident when given, firing only when asked.
-    pub async fn alerts(&self, incident: Option<IncidentId>, firing_only: bool, limit: u32) -> Result<Vec<AlertRow>, StoreError> {
+    pub async fn alerts(
+        &self,
+        incident: Option<IncidentId>,
+        firing_only: bool,
+        limit: u32,
+    ) -> Result<Vec<AlertRow>, StoreError> {
         const SQL: &str = "SELECT record, alert FROM alerts WHERE ($1 < 0 OR incident_id = $1) \
             AND ($2 = 0 OR status = 'firing') ORDER BY last_seen DESC, fingerprint LIMIT $3";
         let rows: Vec<(String, String)> = with_pool!(&self.db, |p| sqlx::query_as(SQL)
@@ -37,7 +42,8 @@ impl Store {
     }
 
     pub async fn create_silence(&self, s: &Silence, now: Timestamp) -> Result<(), StoreError> {
-        const SQL: &str = "INSERT INTO silences (id, silence, starts_at, ends_at, created_at) VALUES ($1, $2, $3, $4, $5)";
+        const SQL: &str =
+            "INSERT INTO silences (id, silence, starts_at, ends_at, created_at) VALUES ($1, $2, $3, $4, $5)";
         let json = serde_json::to_string(s).expect("silences serialise");
         with_pool!(&self.db, |p| sqlx::query(SQL)
             .bind(&s.id)
@@ -54,8 +60,11 @@ impl Store {
     /// Silences that have not ended at `now` (active or starting later), soonest ending first.
     pub async fn silences(&self, now: Timestamp, include_expired: bool) -> Result<Vec<Silence>, StoreError> {
         const SQL: &str = "SELECT silence FROM silences WHERE ($2 = 1 OR ends_at > $1) ORDER BY ends_at, id";
-        let rows: Vec<String> =
-            with_pool!(&self.db, |p| sqlx::query_scalar(SQL).bind(now.as_millisecond()).bind(i64::from(include_expired)).fetch_all(p).await)?;
+        let rows: Vec<String> = with_pool!(&self.db, |p| sqlx::query_scalar(SQL)
+            .bind(now.as_millisecond())
+            .bind(i64::from(include_expired))
+            .fetch_all(p)
+            .await)?;
         rows.iter().map(|s| serde_json::from_str(s).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
     }
 
@@ -63,8 +72,11 @@ impl Store {
     pub async fn expire_silence(&self, id: &str, now: Timestamp) -> Result<bool, StoreError> {
         const SELECT: &str = "SELECT silence FROM silences WHERE id = $1 AND ends_at > $2";
         const UPDATE: &str = "UPDATE silences SET silence = $1, ends_at = $2 WHERE id = $3";
-        let row: Option<String> =
-            with_pool!(&self.db, |p| sqlx::query_scalar(SELECT).bind(id).bind(now.as_millisecond()).fetch_optional(p).await)?;
+        let row: Option<String> = with_pool!(&self.db, |p| sqlx::query_scalar(SELECT)
+            .bind(id)
+            .bind(now.as_millisecond())
+            .fetch_optional(p)
+            .await)?;
         let Some(json) = row else { return Ok(false) };
         let mut s: Silence = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         s.ends_at = now;
@@ -72,7 +84,13 @@ impl Store {
             s.starts_at = now;
         }
         let json = serde_json::to_string(&s).expect("silences serialise");
-        with_pool!(&self.db, |p| sqlx::query(UPDATE).bind(&json).bind(now.as_millisecond()).bind(id).execute(p).await.map(|_| ()))?;
+        with_pool!(&self.db, |p| sqlx::query(UPDATE)
+            .bind(&json)
+            .bind(now.as_millisecond())
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
         Ok(true)
     }
 }

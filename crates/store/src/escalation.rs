@@ -39,7 +39,15 @@ fn recipient(r: &Recipient) -> String {
     }
 }
 
-async fn run(tx: &mut Tx, rules: &Rules, cache: &mut BatchCache, id: IncidentId, command: Command, now: Timestamp, out: &mut Vec<SealedEvent>) -> Result<(), sqlx::Error> {
+async fn run(
+    tx: &mut Tx,
+    rules: &Rules,
+    cache: &mut BatchCache,
+    id: IncidentId,
+    command: Command,
+    now: Timestamp,
+    out: &mut Vec<SealedEvent>,
+) -> Result<(), sqlx::Error> {
     let op = IncidentOp { target: Some(id), command, actor: "sevwatch".into(), now };
     if let Ok(w) = apply_op(tx, &rules.policy, &op, cache).await? {
         out.extend(w.events);
@@ -48,7 +56,14 @@ async fn run(tx: &mut Tx, rules: &Rules, cache: &mut BatchCache, id: IncidentId,
 }
 
 /// Page whatever steps of the incident's policy are due, and set the timer for the next.
-pub(crate) async fn fire_escalation(tx: &mut Tx, rules: &Rules, cache: &mut BatchCache, id: IncidentId, now: Timestamp, out: &mut Vec<SealedEvent>) -> Result<(), sqlx::Error> {
+pub(crate) async fn fire_escalation(
+    tx: &mut Tx,
+    rules: &Rules,
+    cache: &mut BatchCache,
+    id: IncidentId,
+    now: Timestamp,
+    out: &mut Vec<SealedEvent>,
+) -> Result<(), sqlx::Error> {
     let Some(inc) = current_state(tx, cache, id).await? else { return Ok(()) };
     let Some(policy) = rules.oncall.policy_for(inc.severity) else { return Ok(()) };
     let input = EscalationInput {
@@ -61,7 +76,8 @@ pub(crate) async fn fire_escalation(tx: &mut Tx, rules: &Rules, cache: &mut Batc
     let esc = escalate(policy, &rules.oncall.schedules, &input, now);
     for due in &esc.due {
         let targets = due.targets.iter().map(describe).collect();
-        let page = Command::RecordPage { policy: policy.id.clone(), round: due.step.round, step: due.step.step, targets };
+        let page =
+            Command::RecordPage { policy: policy.id.clone(), round: due.step.round, step: due.step.step, targets };
         run(tx, rules, cache, id, page, now, out).await?;
     }
     if let Some(next) = esc.next_at {
@@ -71,7 +87,14 @@ pub(crate) async fn fire_escalation(tx: &mut Tx, rules: &Rules, cache: &mut Batc
 }
 
 /// Record missed SLA targets (escalating on a missed response) and set the next check.
-pub(crate) async fn fire_sla(tx: &mut Tx, rules: &Rules, cache: &mut BatchCache, id: IncidentId, now: Timestamp, out: &mut Vec<SealedEvent>) -> Result<(), sqlx::Error> {
+pub(crate) async fn fire_sla(
+    tx: &mut Tx,
+    rules: &Rules,
+    cache: &mut BatchCache,
+    id: IncidentId,
+    now: Timestamp,
+    out: &mut Vec<SealedEvent>,
+) -> Result<(), sqlx::Error> {
     let Some(inc) = current_state(tx, cache, id).await? else { return Ok(()) };
     let decision = sla_actions(&sla_input(&inc, rules), &taken(&inc), now);
     for action in &decision.actions {
@@ -80,7 +103,8 @@ pub(crate) async fn fire_sla(tx: &mut Tx, rules: &Rules, cache: &mut BatchCache,
             SlaAction::ResolutionOverdue { deadline, notify } => ("resolution", *deadline, vec![recipient(notify)]),
             SlaAction::UpdateReminder { due, to } => ("update", *due, vec![recipient(to)]),
         };
-        run(tx, rules, cache, id, Command::RecordSlaBreach { target: target.into(), deadline, notified }, now, out).await?;
+        run(tx, rules, cache, id, Command::RecordSlaBreach { target: target.into(), deadline, notified }, now, out)
+            .await?;
         if target == "response" {
             let reason = Some(format!("response target missed (deadline {deadline})"));
             run(tx, rules, cache, id, Command::EscalateNow { reason }, now, out).await?;
@@ -102,7 +126,11 @@ fn sla_input<'a>(inc: &'a Incident, rules: &Rules) -> SlaInput<'a> {
         resolved_at: inc.resolved_at,
         response_deadline: c.response.deadline,
         resolution_deadline: c.resolution.deadline,
-        next_update_due: if inc.status.is_open() { level.update_every.and_then(|e| inc.last_update_at.saturating_add(e.to_signed()).ok()) } else { None },
+        next_update_due: if inc.status.is_open() {
+            level.update_every.and_then(|e| inc.last_update_at.saturating_add(e.to_signed()).ok())
+        } else {
+            None
+        },
         commander: inc.roles.get("commander").map(String::as_str),
         comms_lead: inc.roles.get("comms-lead").map(String::as_str),
     }
@@ -129,7 +157,15 @@ fn taken(inc: &Incident) -> Vec<SlaAction> {
 /// A new incident: page its policy's first step in the same transaction (so the page is on the
 /// timeline as soon as the declaration is acknowledged), then leave timers for the later steps
 /// and the SLA checks. `page` is false for an alert an open P0 on its service inhibits.
-pub(crate) async fn start(tx: &mut Tx, rules: &Rules, cache: &mut BatchCache, id: IncidentId, page: bool, now: Timestamp, out: &mut Vec<SealedEvent>) -> Result<(), sqlx::Error> {
+pub(crate) async fn start(
+    tx: &mut Tx,
+    rules: &Rules,
+    cache: &mut BatchCache,
+    id: IncidentId,
+    page: bool,
+    now: Timestamp,
+    out: &mut Vec<SealedEvent>,
+) -> Result<(), sqlx::Error> {
     if page {
         fire_escalation(tx, rules, cache, id, now, out).await?;
     }
@@ -139,7 +175,12 @@ pub(crate) async fn start(tx: &mut Tx, rules: &Rules, cache: &mut BatchCache, id
 
 /// Timers an incident needs after a command: a severity change or a reopen moves the SLA
 /// deadlines. ("Escalate now" fires in the writer right after the command.)
-pub(crate) async fn after_command(tx: &mut Tx, command: &Command, inc: &Incident, now: Timestamp) -> Result<(), sqlx::Error> {
+pub(crate) async fn after_command(
+    tx: &mut Tx,
+    command: &Command,
+    inc: &Incident,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
     if matches!(command, Command::ChangeSeverity { .. } | Command::Reopen { .. }) {
         jobs::schedule(tx, &sla_key(inc.id), "sla", Some(inc.id), now).await?;
     }

@@ -25,7 +25,13 @@ pub(crate) fn auto_resolve_key(id: IncidentId) -> String {
 }
 
 /// Create or move a job.
-pub(crate) async fn schedule(tx: &mut Tx, key: &str, kind: &str, incident: Option<IncidentId>, due: Timestamp) -> Result<(), sqlx::Error> {
+pub(crate) async fn schedule(
+    tx: &mut Tx,
+    key: &str,
+    kind: &str,
+    incident: Option<IncidentId>,
+    due: Timestamp,
+) -> Result<(), sqlx::Error> {
     const SQL: &str = "INSERT INTO jobs (key, kind, incident_id, due_at) VALUES ($1, $2, $3, $4) \
         ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, attempt = 0";
     with_tx!(tx, |c| sqlx::query(SQL)

@@ -10,9 +10,9 @@
 mod alert_writes;
 mod alerts;
 mod db;
-mod escalation;
 mod dialect;
 mod error;
+mod escalation;
 mod incidents;
 mod jobs;
 mod runbooks;
@@ -25,14 +25,14 @@ use sevwatch_core::alert::AlertConfig;
 use sevwatch_core::{Config, Policy, SealedEvent};
 use tokio::sync::{broadcast, mpsc};
 
+pub use alert_writes::{AlertsOp, AlertsWritten};
+pub use alerts::AlertRow;
 pub use db::Backend;
 pub use error::StoreError;
 pub use incidents::{IncidentVerification, ListFilter};
+pub use jobs::JobsFired;
 pub use runbooks::{Imported, RunbookRecord};
 pub use tokens::TokenInfo;
-pub use alert_writes::{AlertsOp, AlertsWritten};
-pub use alerts::AlertRow;
-pub use jobs::JobsFired;
 pub use writer::{IncidentOp, Written};
 
 /// Handle to the database; cheap to clone.

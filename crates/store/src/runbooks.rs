@@ -42,7 +42,6 @@ fn decode(r: Row) -> Result<RunbookRecord, StoreError> {
     Ok(RunbookRecord { name, version, title, source, sha256, imported_at, imported_by, parsed, content })
 }
 
-
 impl Store {
     /// Store `content` as the next version of runbook `name`, unless it equals the latest.
     #[allow(clippy::too_many_arguments)]
@@ -57,7 +56,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<Imported, StoreError> {
         const LATEST: &str = "SELECT version, sha256 FROM runbooks WHERE name = $1 ORDER BY version DESC LIMIT 1";
-        const INSERT: &str = "INSERT INTO runbooks (name, version, title, source, sha256, content, parsed, imported_at, imported_by) \
+        const INSERT: &str =
+            "INSERT INTO runbooks (name, version, title, source, sha256, content, parsed, imported_at, imported_by) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         let sha = hex::encode(Sha256::digest(content.as_bytes()));
         let mut tx = self.db.begin_write().await?;
@@ -88,7 +88,8 @@ impl Store {
 
     /// The latest version of every runbook, by name.
     pub async fn latest_runbooks(&self) -> Result<Vec<RunbookRecord>, StoreError> {
-        const SQL: &str = "SELECT name, version, title, source, sha256, imported_at, imported_by, parsed, '' FROM runbooks r \
+        const SQL: &str =
+            "SELECT name, version, title, source, sha256, imported_at, imported_by, parsed, '' FROM runbooks r \
             WHERE version = (SELECT MAX(version) FROM runbooks WHERE name = r.name) ORDER BY name";
         let rows: Vec<Row> = with_pool!(&self.db, |p| sqlx::query_as(SQL).fetch_all(p).await)?;
         rows.into_iter().map(decode).collect()
@@ -96,10 +97,14 @@ impl Store {
 
     /// One version (the latest when `version` is `None`), with its content.
     pub async fn runbook(&self, name: &str, version: Option<i64>) -> Result<Option<RunbookRecord>, StoreError> {
-        const SQL: &str = "SELECT name, version, title, source, sha256, imported_at, imported_by, parsed, content FROM runbooks \
+        const SQL: &str =
+            "SELECT name, version, title, source, sha256, imported_at, imported_by, parsed, content FROM runbooks \
             WHERE name = $1 AND ($2 < 0 OR version = $2) ORDER BY version DESC LIMIT 1";
-        let row: Option<Row> =
-            with_pool!(&self.db, |p| sqlx::query_as(SQL).bind(name).bind(version.unwrap_or(-1)).fetch_optional(p).await)?;
+        let row: Option<Row> = with_pool!(&self.db, |p| sqlx::query_as(SQL)
+            .bind(name)
+            .bind(version.unwrap_or(-1))
+            .fetch_optional(p)
+            .await)?;
         row.map(decode).transpose()
     }
 

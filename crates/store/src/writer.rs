@@ -11,13 +11,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sevwatch_core::chain::{seal, GENESIS};
 use sevwatch_core::alert::{AlertConfig, AlertRecord};
+use sevwatch_core::chain::{seal, GENESIS};
 use sevwatch_core::{decide, Command, Incident, IncidentId, Policy, SealedEvent, Timestamp};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::db::{with_tx, Db, Tx};
 use crate::alert_writes::{AlertsOp, AlertsWritten};
+use crate::db::{with_tx, Db, Tx};
 use crate::jobs::JobsFired;
 use crate::{dialect, Store, StoreError};
 
@@ -189,7 +189,8 @@ async fn try_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Result<Vec<Result<Done
                             crate::escalation::start(&mut tx, rules, &mut cache, id, true, o.now, &mut w.events).await?
                         }
                         Command::EscalateNow { .. } => {
-                            crate::escalation::fire_escalation(&mut tx, rules, &mut cache, id, o.now, &mut w.events).await?
+                            crate::escalation::fire_escalation(&mut tx, rules, &mut cache, id, o.now, &mut w.events)
+                                .await?
                         }
                         _ => {}
                     }
@@ -256,7 +257,11 @@ pub(crate) async fn apply_op(
 }
 
 /// The incident as this transaction sees it (cached, or loaded and locked).
-pub(crate) async fn current_state(tx: &mut Tx, cache: &mut BatchCache, id: IncidentId) -> Result<Option<Incident>, sqlx::Error> {
+pub(crate) async fn current_state(
+    tx: &mut Tx,
+    cache: &mut BatchCache,
+    id: IncidentId,
+) -> Result<Option<Incident>, sqlx::Error> {
     if let Some((inc, _)) = cache.incidents.get(&id.0) {
         return Ok(Some(inc.clone()));
     }

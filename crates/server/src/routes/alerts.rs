@@ -33,9 +33,17 @@ pub struct AlertQuery {
 
 /// Alerts (one row per fingerprint: status, count, first and last seen, incident), newest first.
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertQuery), responses((status = 200, description = "alerts: [...]")))]
-pub async fn list_alerts(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AlertQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn list_alerts(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<AlertQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Action::Read)?;
-    let incident = q.incident.as_deref().map(|s| s.parse::<IncidentId>().map_err(|m| ApiError::invalid("incident", m))).transpose()?;
+    let incident = q
+        .incident
+        .as_deref()
+        .map(|s| s.parse::<IncidentId>().map_err(|m| ApiError::invalid("incident", m)))
+        .transpose()?;
     let firing = match q.status.as_deref() {
         None | Some("") | Some("all") => false,
         Some("firing") => true,
@@ -66,11 +74,17 @@ fn time(field: &str, v: &str) -> Result<Timestamp, ApiError> {
 /// Create a silence: matching alerts are stored and shown but open and page nothing.
 #[utoipa::path(post, path = "/api/v1/silences", tag = "alerts", request_body = CreateSilence,
     responses((status = 201, description = "the silence"), (status = 422, body = crate::Problem)))]
-pub async fn create_silence(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<CreateSilence>) -> Result<(StatusCode, Json<Silence>), ApiError> {
+pub async fn create_silence(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CreateSilence>,
+) -> Result<(StatusCode, Json<Silence>), ApiError> {
     caller.require(Action::Respond)?;
     let mut matchers = Vec::new();
     for (i, m) in req.matchers.iter().enumerate() {
-        matchers.push(m.parse::<Matcher>().map_err(|e| ApiError::invalid(&format!("matchers[{i}]"), format!("{m:?}: {e}")))?);
+        matchers.push(
+            m.parse::<Matcher>().map_err(|e| ApiError::invalid(&format!("matchers[{i}]"), format!("{m:?}: {e}")))?,
+        );
     }
     let now = Timestamp::now();
     let starts_at = req.starts_at.as_deref().map(|v| time("starts_at", v)).transpose()?.unwrap_or(now);
@@ -86,7 +100,8 @@ pub async fn create_silence(State(state): State<AppState>, caller: Caller, ApiJs
     let mut id = [0u8; 8];
     getrandom::fill(&mut id).expect("the operating system provides randomness");
     let comment = req.comment.trim().to_string();
-    let silence = Silence { id: hex::encode(id), matchers, starts_at, ends_at, created_by: caller.name.clone(), comment };
+    let silence =
+        Silence { id: hex::encode(id), matchers, starts_at, ends_at, created_by: caller.name.clone(), comment };
     silence.validate().map_err(|m| ApiError::invalid("matchers", m))?;
     if silence.comment.is_empty() || silence.comment.contains('\0') {
         return Err(ApiError::invalid("comment", "say why the alerts are silenced"));
@@ -103,7 +118,11 @@ pub struct SilenceQuery {
 
 /// Silences that have not ended (or all with `all=true`).
 #[utoipa::path(get, path = "/api/v1/silences", tag = "alerts", params(SilenceQuery), responses((status = 200, description = "silences: [...]")))]
-pub async fn list_silences(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<SilenceQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn list_silences(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<SilenceQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Action::Read)?;
     let s = state.store.silences(Timestamp::now(), q.all.unwrap_or(false)).await?;
     Ok(Json(serde_json::json!({ "silences": s })))
@@ -112,7 +131,11 @@ pub async fn list_silences(State(state): State<AppState>, caller: Caller, ApiQue
 /// End a silence now.
 #[utoipa::path(delete, path = "/api/v1/silences/{id}", tag = "alerts", params(("id" = String, Path)),
     responses((status = 204, description = "expired"), (status = 404, body = crate::Problem)))]
-pub async fn expire_silence(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn expire_silence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     caller.require(Action::Respond)?;
     if state.store.expire_silence(&id, Timestamp::now()).await? {
         Ok(StatusCode::NO_CONTENT)

@@ -156,7 +156,10 @@ pub async fn show(
 
 /// Runbook sections that match the incident (title and service for now; alert names and
 /// `runbook_url` annotations join in once alerts arrive), at most five, best first.
-async fn suggest_runbooks(state: &AppState, inc: &sevwatch_core::Incident) -> Result<Vec<sevwatch_runbook::Suggestion>, ApiError> {
+async fn suggest_runbooks(
+    state: &AppState,
+    inc: &sevwatch_core::Incident,
+) -> Result<Vec<sevwatch_runbook::Suggestion>, ApiError> {
     let mut books = Vec::new();
     for record in state.store.latest_runbooks().await? {
         books.push((record.name.clone(), crate::routes::runbooks::parse_record(&record)?));
@@ -164,8 +167,10 @@ async fn suggest_runbooks(state: &AppState, inc: &sevwatch_core::Incident) -> Re
     let mut found = sevwatch_runbook::link(&books, None, None, inc.service.as_deref(), &inc.title);
     // Each attached alert's name and runbook_url annotation are stronger evidence than words.
     for row in state.store.alerts(Some(inc.id), false, 50).await? {
-        let name = row.alert["labels"]["alertname"].as_str().or_else(|| row.alert["labels"]["__alert_rule_title__"].as_str());
-        let url = row.alert["annotations"]["runbook_url"].as_str().or_else(|| row.alert["annotations"]["runbook"].as_str());
+        let name =
+            row.alert["labels"]["alertname"].as_str().or_else(|| row.alert["labels"]["__alert_rule_title__"].as_str());
+        let url =
+            row.alert["annotations"]["runbook_url"].as_str().or_else(|| row.alert["annotations"]["runbook"].as_str());
         found.extend(sevwatch_runbook::link(&books, name, url, inc.service.as_deref(), &inc.title));
     }
     found.sort_by(|a, b| b.score.total_cmp(&a.score));

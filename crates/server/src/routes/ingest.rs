@@ -54,7 +54,12 @@ fn parse_error(e: ParseError) -> ApiError {
     }
 }
 
-async fn ingest(state: &AppState, caller: &Caller, alerts: Vec<Alert>, acknowledge: Vec<String>) -> Result<AlertsWritten, ApiError> {
+async fn ingest(
+    state: &AppState,
+    caller: &Caller,
+    alerts: Vec<Alert>,
+    acknowledge: Vec<String>,
+) -> Result<AlertsWritten, ApiError> {
     let op = AlertsOp { alerts, acknowledge, actor: caller.name.clone(), now: Timestamp::now() };
     Ok(state.store.ingest(op).await?)
 }
@@ -62,7 +67,9 @@ async fn ingest(state: &AppState, caller: &Caller, alerts: Vec<Alert>, acknowled
 fn answer(n: &Notification, w: &AlertsWritten) -> Json<serde_json::Value> {
     let incidents: Vec<Option<String>> = w.incidents.iter().map(|i| i.map(|i| i.to_string())).collect();
     let opened: Vec<String> = w.opened.iter().map(|i| i.to_string()).collect();
-    Json(json!({ "status": "success", "accepted": w.accepted, "truncated_alerts": n.truncated_alerts, "incidents": incidents, "opened": opened }))
+    Json(
+        json!({ "status": "success", "accepted": w.accepted, "truncated_alerts": n.truncated_alerts, "incidents": incidents, "opened": opened }),
+    )
 }
 
 async fn notification_webhook(
@@ -130,7 +137,11 @@ fn new_dedup_key() -> String {
 /// PagerDuty Events API v2: `routing_key` is a Sevwatch ingest token.
 #[utoipa::path(post, path = "/v2/enqueue", tag = "alerts", request_body(content = Object, content_type = "application/json"),
     responses((status = 202, description = "{status: success, message, dedup_key}"), (status = 400, description = "{status: invalid event, message, errors}")))]
-pub async fn pagerduty_enqueue(State(state): State<AppState>, headers: HeaderMap, bytes: Result<Bytes, BytesRejection>) -> Response {
+pub async fn pagerduty_enqueue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Response {
     let bytes = match body(&headers, bytes) {
         Ok(b) => b,
         Err(e) => return pd_error(e.status, "Event object is invalid", vec![e.detail]),
@@ -147,12 +158,22 @@ pub async fn pagerduty_enqueue(State(state): State<AppState>, headers: HeaderMap
         | pagerduty::PagerDutyEvent::Acknowledge { routing_key, .. }
         | pagerduty::PagerDutyEvent::Resolve { routing_key, .. } => routing_key.clone(),
         pagerduty::PagerDutyEvent::Change(_) => {
-            return pd_error(StatusCode::BAD_REQUEST, "Event object is invalid", vec!["change events are not accepted here".into()])
+            return pd_error(
+                StatusCode::BAD_REQUEST,
+                "Event object is invalid",
+                vec!["change events are not accepted here".into()],
+            )
         }
     };
     let caller = match state.tokens.authenticate(&state.store, &routing_key).await {
         Ok(Some(t)) if t.role.allows(Action::Ingest) => Caller { name: t.name, role: t.role },
-        Ok(_) => return pd_error(StatusCode::BAD_REQUEST, "Event object is invalid", vec!["routing_key is not a Sevwatch ingest token".into()]),
+        Ok(_) => {
+            return pd_error(
+                StatusCode::BAD_REQUEST,
+                "Event object is invalid",
+                vec!["routing_key is not a Sevwatch ingest token".into()],
+            )
+        }
         Err(e) => return ApiError::from(e).into_response(),
     };
     let (alerts, ack, dedup_key) = match event {
@@ -179,7 +200,11 @@ pub async fn pagerduty_enqueue(State(state): State<AppState>, headers: HeaderMap
         pagerduty::PagerDutyEvent::Change(_) => unreachable!("refused above"),
     };
     match ingest(&state, &caller, alerts, ack).await {
-        Ok(_) => (StatusCode::ACCEPTED, Json(json!({ "status": "success", "message": "Event processed", "dedup_key": dedup_key }))).into_response(),
+        Ok(_) => (
+            StatusCode::ACCEPTED,
+            Json(json!({ "status": "success", "message": "Event processed", "dedup_key": dedup_key })),
+        )
+            .into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -2,9 +2,9 @@
 
 pub mod alerts;
 pub mod health;
+pub mod incidents;
 pub mod ingest;
 pub mod oncall;
-pub mod incidents;
 pub mod runbooks;
 pub mod runs;
 pub mod stream;

@@ -43,7 +43,10 @@ fn at(q: Option<&str>) -> Result<Timestamp, ApiError> {
 
 /// Every schedule with who is on call now.
 #[utoipa::path(get, path = "/api/v1/schedules", tag = "oncall", responses((status = 200, description = "schedules: [{id, name, oncall}]")))]
-pub async fn list_schedules(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn list_schedules(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Action::Read)?;
     let now = Timestamp::now();
     let list: Vec<serde_json::Value> = state
@@ -65,7 +68,12 @@ pub struct AtQuery {
 /// Who is on call, per layer, at a time.
 #[utoipa::path(get, path = "/api/v1/schedules/{id}/oncall", tag = "oncall", params(("id" = String, Path), AtQuery),
     responses((status = 200, description = "{at, layers: [{layer, user, start, end, overridden}]}"), (status = 404, body = crate::Problem)))]
-pub async fn who_is_on_call(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiQuery(q): ApiQuery<AtQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn who_is_on_call(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<AtQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Action::Read)?;
     let s = schedule(&state, &id)?;
     let when = at(q.at.as_deref())?;
@@ -81,7 +89,12 @@ pub struct CalendarQuery {
 /// The next weeks of shifts as an iCalendar file.
 #[utoipa::path(get, path = "/api/v1/schedules/{id}/calendar.ics", tag = "oncall", params(("id" = String, Path), CalendarQuery),
     responses((status = 200, description = "text/calendar"), (status = 404, body = crate::Problem)))]
-pub async fn calendar(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiQuery(q): ApiQuery<CalendarQuery>) -> Result<impl IntoResponse, ApiError> {
+pub async fn calendar(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<CalendarQuery>,
+) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::Read)?;
     let s = schedule(&state, &id)?;
     let weeks = q.weeks.unwrap_or(4);
@@ -89,7 +102,8 @@ pub async fn calendar(State(state): State<AppState>, caller: Caller, Path(id): P
         return Err(ApiError::invalid("weeks", "between 1 and 52"));
     }
     let now = Timestamp::now();
-    let until = now.checked_add(jiff::SignedDuration::from_hours(24 * 7 * i64::from(weeks))).map_err(ApiError::internal)?;
+    let until =
+        now.checked_add(jiff::SignedDuration::from_hours(24 * 7 * i64::from(weeks))).map_err(ApiError::internal)?;
     let body = to_ics(s, &shifts(s, now, until), now);
     Ok(([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], body))
 }
@@ -124,10 +138,23 @@ pub struct EscalateRequest {
 /// Jump to the next escalation step now (refused once the incident is acknowledged).
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/escalate", tag = "commands", params(("id" = String, Path)), request_body = EscalateRequest,
     responses((status = 200, body = IncidentView), (status = 409, body = crate::Problem)))]
-pub async fn escalate_now(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(r): ApiJson<EscalateRequest>) -> Result<Json<IncidentView>, ApiError> {
+pub async fn escalate_now(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<EscalateRequest>,
+) -> Result<Json<IncidentView>, ApiError> {
     caller.require(Action::Respond)?;
     let id: IncidentId = id.parse().map_err(ApiError::not_found)?;
     let now = Timestamp::now();
-    let w = state.store.execute(IncidentOp { target: Some(id), command: Command::EscalateNow { reason: r.reason }, actor: caller.name.clone(), now }).await?;
+    let w = state
+        .store
+        .execute(IncidentOp {
+            target: Some(id),
+            command: Command::EscalateNow { reason: r.reason },
+            actor: caller.name.clone(),
+            now,
+        })
+        .await?;
     Ok(Json(IncidentView::new(w.incident, &w.events, state.store.policy(), now)))
 }

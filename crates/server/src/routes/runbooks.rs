@@ -92,10 +92,21 @@ pub async fn import(
         .map_err(ApiError::internal)?;
     let title = parsed.title.clone().unwrap_or_else(|| name.clone());
     let json = serde_json::to_string(&parsed).map_err(ApiError::internal)?;
-    let done = state.store.import_runbook(&name, &title, &source, &content, &json, &caller.name, Timestamp::now()).await?;
+    let done =
+        state.store.import_runbook(&name, &title, &source, &content, &json, &caller.name, Timestamp::now()).await?;
     let steps = parsed.sections.iter().map(|s| s.steps().count()).sum();
     let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(ImportAnswer { name, version: done.version, created: done.created, title, sections: parsed.sections.len(), steps })))
+    Ok((
+        status,
+        Json(ImportAnswer {
+            name,
+            version: done.version,
+            created: done.created,
+            title,
+            sections: parsed.sections.len(),
+            steps,
+        }),
+    ))
 }
 
 #[derive(Serialize)]
@@ -113,7 +124,11 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
     let mut out = Vec::new();
     for record in state.store.latest_runbooks().await? {
         let rb = parse_record(&record)?;
-        out.push(Listed { sections: rb.sections.len(), steps: rb.sections.iter().map(|s| s.steps().count()).sum(), record });
+        out.push(Listed {
+            sections: rb.sections.len(),
+            steps: rb.sections.iter().map(|s| s.steps().count()).sum(),
+            record,
+        });
     }
     Ok(Json(serde_json::json!({ "runbooks": out })))
 }

@@ -54,7 +54,11 @@ async fn exec(state: &AppState, caller: &Caller, id: IncidentId, command: Comman
 }
 
 fn run_of(inc: &Incident, run: u32) -> Result<RunbookRun, ApiError> {
-    inc.runbook_runs.iter().find(|r| r.id == run).cloned().ok_or_else(|| ApiError::not_found(format!("{} has no runbook run {run}", inc.id)))
+    inc.runbook_runs
+        .iter()
+        .find(|r| r.id == run)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("{} has no runbook run {run}", inc.id)))
 }
 
 fn risk(class: RiskClass) -> StepRisk {
@@ -102,13 +106,21 @@ pub async fn start_run(
     let (id, _, _) = ids(&id, "0", None)?;
     let inc = state.store.incident(id).await?;
     let record = state.store.runbook(&req.runbook, req.version).await?.ok_or_else(|| {
-        ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "runbook", format!("no runbook {:?} (import it first)", req.runbook))
+        ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "runbook",
+            format!("no runbook {:?} (import it first)", req.runbook),
+        )
     })?;
     let parsed = parse_record(&record)?;
     let wanted = req.section.trim();
     let section = parsed.sections.iter().find(|s| s.title.eq_ignore_ascii_case(wanted)).ok_or_else(|| {
-        let with_steps: Vec<&str> = parsed.sections.iter().filter(|s| s.steps().next().is_some()).map(|s| s.title.as_str()).collect();
-        ApiError::invalid("section", format!("{} has no section {wanted:?}; sections with steps: {}", record.name, with_steps.join("; ")))
+        let with_steps: Vec<&str> =
+            parsed.sections.iter().filter(|s| s.steps().next().is_some()).map(|s| s.title.as_str()).collect();
+        ApiError::invalid(
+            "section",
+            format!("{} has no section {wanted:?}; sections with steps: {}", record.name, with_steps.join("; ")),
+        )
     })?;
     let steps: Vec<RunStep> = section
         .phases
@@ -136,7 +148,13 @@ pub async fn start_run(
         }
     }
     vars.extend(req.vars);
-    let cmd = Command::StartRunbookRun { runbook: record.name.clone(), version: record.version, section: section.title.clone(), steps, vars };
+    let cmd = Command::StartRunbookRun {
+        runbook: record.name.clone(),
+        version: record.version,
+        section: section.title.clone(),
+        steps,
+        vars,
+    };
     let inc = exec(&state, &caller, id, cmd).await?;
     let run = inc.runbook_runs.last().cloned().expect("a started run is in the state");
     Ok((StatusCode::CREATED, Json(RunAnswer { incident: inc.id.to_string(), run })))
@@ -153,7 +171,11 @@ pub struct RunWithOutputs {
 /// A run with its steps' states and recorded outputs.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/runbook-runs/{run}", tag = "runbooks", params(("id" = String, Path), ("run" = u32, Path)),
     responses((status = 200, description = "the run and its results"), (status = 404, body = crate::Problem)))]
-pub async fn show_run(State(state): State<AppState>, caller: Caller, Path((id, run)): Path<(String, String)>) -> Result<Json<RunWithOutputs>, ApiError> {
+pub async fn show_run(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, run)): Path<(String, String)>,
+) -> Result<Json<RunWithOutputs>, ApiError> {
     caller.require(Action::Read)?;
     let (id, run, _) = ids(&id, &run, None)?;
     let inc = state.store.incident(id).await?;
@@ -162,10 +184,17 @@ pub async fn show_run(State(state): State<AppState>, caller: Caller, Path((id, r
     let results = events
         .iter()
         .filter_map(|e| match &e.event.kind {
-            sevwatch_core::EventKind::RunbookStepFinished { run: er, step, exit_code, duration_ms, output, truncated } if *er == run => {
-                Some(serde_json::json!({ "step": step, "exit_code": exit_code, "duration_ms": duration_ms, "output": output,
-                    "truncated": truncated, "at": e.event.at, "actor": e.event.actor }))
-            }
+            sevwatch_core::EventKind::RunbookStepFinished {
+                run: er,
+                step,
+                exit_code,
+                duration_ms,
+                output,
+                truncated,
+            } if *er == run => Some(
+                serde_json::json!({ "step": step, "exit_code": exit_code, "duration_ms": duration_ms, "output": output,
+                    "truncated": truncated, "at": e.event.at, "actor": e.event.actor }),
+            ),
             _ => None,
         })
         .collect();
@@ -215,14 +244,17 @@ pub async fn start_step(
     caller.require(Action::Respond)?;
     let (id, run, step) = ids(&id, &run, Some(&step))?;
     if req.execute && !state.config.runbooks.execute_on_server {
-        return Err(ApiError::forbidden("server-side execution is off ([runbooks] execute_on_server = false): run the step with the CLI"));
+        return Err(ApiError::forbidden(
+            "server-side execution is off ([runbooks] execute_on_server = false): run the step with the CLI",
+        ));
     }
     let inc = state.store.incident(id).await?;
     let (r, _) = find_step(&inc, run, step)?;
     let template = &r.steps[step - 1];
     let mut vars = r.vars.clone();
     vars.extend(req.vars);
-    let command = sevwatch_runbook::bind(&template.command, &vars).map_err(|e| ApiError::invalid("vars", format!("step {step}: {e}")))?;
+    let command = sevwatch_runbook::bind(&template.command, &vars)
+        .map_err(|e| ApiError::invalid("vars", format!("step {step}: {e}")))?;
     let confirmation = Confirmation { confirmed: req.confirm, typed_incident: req.confirm_destructive };
     let (risk, reason) = (template.risk, template.reason.clone());
     exec(&state, &caller, id, Command::StartStep { run, step, command: command.clone(), confirmation }).await?;
@@ -235,14 +267,18 @@ pub async fn start_step(
             max_output: MAX_STEP_OUTPUT,
         };
         let to_run = command.clone();
-        let outcome = tokio::task::spawn_blocking(move || sevwatch_runbook::exec::run(&to_run, &opts, |_| {})).await.map_err(ApiError::internal)?;
+        let outcome = tokio::task::spawn_blocking(move || sevwatch_runbook::exec::run(&to_run, &opts, |_| {}))
+            .await
+            .map_err(ApiError::internal)?;
         let (exit_code, duration_ms, output, truncated) = match outcome {
             Ok(o) => (o.exit_code, o.duration_ms, o.output.replace('\0', "\u{fffd}"), o.truncated),
             Err(e) => (127, 0, format!("could not start the step: {e}"), false),
         };
         let finish = Command::FinishStep { run, step, exit_code, duration_ms, output: output.clone(), truncated };
         exec(&state, &caller, id, finish).await?;
-        result = Some(serde_json::json!({ "exit_code": exit_code, "duration_ms": duration_ms, "output": output, "truncated": truncated }));
+        result = Some(
+            serde_json::json!({ "exit_code": exit_code, "duration_ms": duration_ms, "output": output, "truncated": truncated }),
+        );
     }
     Ok(Json(StepAnswer { incident: id.to_string(), run, step, command, risk, reason, result }))
 }
@@ -269,7 +305,14 @@ pub async fn step_result(
     ApiJson(req): ApiJson<StepResult>,
 ) -> Result<Json<RunAnswer>, ApiError> {
     let (id, run, step) = ids(&id, &run, Some(&step))?;
-    let cmd = Command::FinishStep { run, step, exit_code: req.exit_code, duration_ms: req.duration_ms, output: req.output, truncated: req.truncated };
+    let cmd = Command::FinishStep {
+        run,
+        step,
+        exit_code: req.exit_code,
+        duration_ms: req.duration_ms,
+        output: req.output,
+        truncated: req.truncated,
+    };
     let inc = exec(&state, &caller, id, cmd).await?;
     Ok(Json(RunAnswer { incident: inc.id.to_string(), run: run_of(&inc, run)? }))
 }

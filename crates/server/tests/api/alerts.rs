@@ -126,19 +126,25 @@ async fn every_corpus_payload_is_accepted_and_response_shapes_are_refused(app: T
 async fn repeats_are_counted_and_a_more_severe_alert_raises_its_group_incident(app: TestApp) {
     let path = "/api/v1/ingest/alertmanager";
     for _ in 0..4 {
-        let (s, v) = send(&app, path, &am(vec![am_alert("HighErrorRate", "warning", "firing", &[("instance", "a")])])).await;
+        let (s, v) =
+            send(&app, path, &am(vec![am_alert("HighErrorRate", "warning", "firing", &[("instance", "a")])])).await;
         assert_eq!((s, v["incidents"][0].as_str()), (StatusCode::OK, Some("INC-1")), "{v}");
     }
     let (_, inc) = app.get("/api/v1/incidents/INC-1").await;
-    assert_eq!((inc["severity"].as_str(), inc["alert_count"].as_u64(), inc["service"].as_str()), (Some("P2"), Some(1), Some("api")));
+    assert_eq!(
+        (inc["severity"].as_str(), inc["alert_count"].as_u64(), inc["service"].as_str()),
+        (Some("P2"), Some(1), Some("api"))
+    );
     // A second alert of the same group (same alertname), now critical, joins and raises.
-    let (_, v) = send(&app, path, &am(vec![am_alert("HighErrorRate", "critical", "firing", &[("instance", "b")])])).await;
+    let (_, v) =
+        send(&app, path, &am(vec![am_alert("HighErrorRate", "critical", "firing", &[("instance", "b")])])).await;
     assert_eq!(v["incidents"][0], "INC-1");
     assert!(v["opened"].as_array().unwrap().is_empty());
     let (_, inc) = app.get("/api/v1/incidents/INC-1").await;
     assert_eq!((inc["severity"].as_str(), inc["alert_count"].as_u64()), (Some("P0"), Some(2)));
     let (_, alerts) = app.get("/api/v1/alerts?incident=INC-1").await;
-    let mut counts: Vec<u64> = alerts["alerts"].as_array().unwrap().iter().map(|a| a["count"].as_u64().unwrap()).collect();
+    let mut counts: Vec<u64> =
+        alerts["alerts"].as_array().unwrap().iter().map(|a| a["count"].as_u64().unwrap()).collect();
     counts.sort();
     assert_eq!(counts, [1, 4]);
     let (_, t) = app.get("/api/v1/incidents/INC-1/timeline").await;
@@ -151,10 +157,24 @@ async fn repeats_are_counted_and_a_more_severe_alert_raises_its_group_incident(a
 }
 
 async fn silenced_alerts_are_stored_but_open_nothing_until_the_silence_ends(app: TestApp) {
-    let (s, silence) = app.post("/api/v1/silences", json!({ "matchers": ["alertname=\"NoisyThing\""], "duration": "1h", "comment": "known, fix deploying" })).await;
+    let (s, silence) = app
+        .post(
+            "/api/v1/silences",
+            json!({ "matchers": ["alertname=\"NoisyThing\""], "duration": "1h", "comment": "known, fix deploying" }),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{silence}");
-    assert_problem(&app.post("/api/v1/silences", json!({ "matchers": ["alertname=~\"(\""], "duration": "1h", "comment": "x" })).await, 422, Some("matchers[0]"));
-    assert_problem(&app.post("/api/v1/silences", json!({ "matchers": ["a=\"b\""], "comment": "x" })).await, 422, Some("ends_at"));
+    assert_problem(
+        &app.post("/api/v1/silences", json!({ "matchers": ["alertname=~\"(\""], "duration": "1h", "comment": "x" }))
+            .await,
+        422,
+        Some("matchers[0]"),
+    );
+    assert_problem(
+        &app.post("/api/v1/silences", json!({ "matchers": ["a=\"b\""], "comment": "x" })).await,
+        422,
+        Some("ends_at"),
+    );
     let path = "/api/v1/ingest/alertmanager";
     let (_, v) = send(&app, path, &am(vec![am_alert("NoisyThing", "critical", "firing", &[])])).await;
     assert_eq!(v["incidents"][0], Value::Null, "{v}");
@@ -162,7 +182,10 @@ async fn silenced_alerts_are_stored_but_open_nothing_until_the_silence_ends(app:
     assert_eq!(alerts["alerts"][0]["suppressed"], "silenced", "{alerts}");
     assert!(app.get("/api/v1/incidents").await.1["incidents"].as_array().unwrap().is_empty());
     let id = silence["id"].as_str().unwrap();
-    assert_eq!(app.call(Method::DELETE, &format!("/api/v1/silences/{id}"), Some(&app.admin), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/api/v1/silences/{id}"), Some(&app.admin), None).await.0,
+        StatusCode::NO_CONTENT
+    );
     let (_, v) = send(&app, path, &am(vec![am_alert("NoisyThing", "critical", "firing", &[])])).await;
     assert_eq!(v["opened"][0], "INC-1", "{v}");
 }
@@ -179,7 +202,16 @@ async fn the_pagerduty_endpoint_triggers_acknowledges_and_resolves(app: TestApp)
     assert_eq!((inc["severity"].as_str(), inc["declared_by"].as_str()), (Some("P1"), Some("pagerduty-integration")));
     assert_eq!(send(&app, "/v2/enqueue", &ev("acknowledge")).await.0, StatusCode::ACCEPTED);
     assert_eq!(app.get("/api/v1/incidents/INC-1").await.1["status"], "acknowledged");
-    assert_eq!(send(&app, "/v2/enqueue", &json!({ "routing_key": ingest, "event_action": "resolve", "dedup_key": "db-disk-1" })).await.0, StatusCode::ACCEPTED);
+    assert_eq!(
+        send(
+            &app,
+            "/v2/enqueue",
+            &json!({ "routing_key": ingest, "event_action": "resolve", "dedup_key": "db-disk-1" })
+        )
+        .await
+        .0,
+        StatusCode::ACCEPTED
+    );
     let (_, alerts) = app.get("/api/v1/alerts?incident=INC-1").await;
     assert_eq!(alerts["alerts"][0]["status"], "resolved");
     // A trigger without dedup_key gets one generated, as PagerDuty does.
@@ -197,7 +229,8 @@ async fn the_pagerduty_endpoint_triggers_acknowledges_and_resolves(app: TestApp)
 async fn bad_alert_bodies_get_precise_client_errors(app: TestApp) {
     let path = "/api/v1/ingest/alertmanager";
     let raw = |ct: &'static str, body: Vec<u8>| {
-        let req = app.http.post(format!("{}{path}", app.base)).bearer_auth(&app.admin).header("content-type", ct).body(body);
+        let req =
+            app.http.post(format!("{}{path}", app.base)).bearer_auth(&app.admin).header("content-type", ct).body(body);
         async move {
             let r = req.send().await.unwrap();
             let s = r.status();
@@ -206,7 +239,11 @@ async fn bad_alert_bodies_get_precise_client_errors(app: TestApp) {
     };
     assert_problem(&raw("application/json", b"{\"alerts\": [".to_vec()).await, 400, None);
     assert_problem(&raw("text/plain", b"{}".to_vec()).await, 415, None);
-    let (s, v) = raw("application/json", br#"{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":7}}]}"#.to_vec()).await;
+    let (s, v) = raw(
+        "application/json",
+        br#"{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":7}}]}"#.to_vec(),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(v["field"].as_str().unwrap().starts_with("alerts[0].labels"), "{v}");
     assert_problem(&raw("application/json", vec![b' '; 2 * 1024 * 1024]).await, 413, None);
@@ -227,9 +264,16 @@ async fn bad_alert_bodies_get_precise_client_errors(app: TestApp) {
 async fn ten_thousand_alerts_in_one_request_are_accepted_when_the_limit_allows() {
     let cfg = Config::from_toml_str("[server]\nmax_body_bytes = 16777216\n").unwrap();
     let app = spawn_app_with(Db::Sqlite, cfg).await.unwrap();
-    let alerts: Vec<Value> = (0..10_000).map(|i| am_alert(&format!("Bulk{}", i % 50), "warning", "firing", &[("n", &i.to_string())])).collect();
+    let alerts: Vec<Value> = (0..10_000)
+        .map(|i| am_alert(&format!("Bulk{}", i % 50), "warning", "firing", &[("n", &i.to_string())]))
+        .collect();
     let (s, v) = send(&app, "/api/v1/ingest/alertmanager", &am(alerts)).await;
-    assert_eq!((s, v["accepted"].as_u64()), (StatusCode::OK, Some(10_000)), "{}", &v.to_string()[..200.min(v.to_string().len())]);
+    assert_eq!(
+        (s, v["accepted"].as_u64()),
+        (StatusCode::OK, Some(10_000)),
+        "{}",
+        &v.to_string()[..200.min(v.to_string().len())]
+    );
     assert_eq!(v["opened"].as_array().unwrap().len(), 50);
 }
 
@@ -263,7 +307,13 @@ async fn an_incident_resolves_by_itself_once_its_alerts_stay_quiet_and_a_refire_
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (_, t) = app.get("/api/v1/incidents/INC-1/timeline").await;
-    let resolved_by: Vec<&str> = t["events"].as_array().unwrap().iter().filter(|e| e["type"] == "resolved").map(|e| e["actor"].as_str().unwrap()).collect();
+    let resolved_by: Vec<&str> = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "resolved")
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
     assert_eq!(resolved_by, ["sevwatch"], "resolved exactly once, by the engine");
 }
 

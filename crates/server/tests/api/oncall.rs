@@ -35,7 +35,13 @@ fn step(delay: &str, target: &str) -> String {
 
 async fn pages(app: &TestApp, id: &str) -> Vec<String> {
     let (_, t) = app.get(&format!("/api/v1/incidents/{id}/timeline")).await;
-    t["events"].as_array().unwrap().iter().filter(|e| e["type"] == "paged").map(|e| e["data"]["targets"][0].as_str().unwrap().to_string()).collect()
+    t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "paged")
+        .map(|e| e["data"]["targets"][0].as_str().unwrap().to_string())
+        .collect()
 }
 
 async fn wait_for(app: &TestApp, id: &str, n: usize) -> Vec<String> {
@@ -67,7 +73,8 @@ async fn escalate_now_pages_the_next_step_at_once_and_stops_after_acknowledgemen
     let steps = [step("0s", "user:alice"), step("1h", "user:bob")].concat();
     let app = spawn_app_with(Db::Sqlite, config(&steps, "")).await.unwrap();
     let id = app.declare("queue stuck", "P1").await;
-    let (s, v) = app.post(&format!("/api/v1/incidents/{id}/escalate"), json!({ "reason": "alice is on a plane" })).await;
+    let (s, v) =
+        app.post(&format!("/api/v1/incidents/{id}/escalate"), json!({ "reason": "alice is on a plane" })).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let types: Vec<&str> = v["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(types, ["escalated_manually", "paged"], "{v}");
@@ -83,7 +90,12 @@ async fn a_missed_response_target_is_recorded_and_escalates() {
     let id = app.declare("logins failing", "P1").await;
     assert_eq!(wait_for(&app, &id, 2).await, ["user:alice", "user:bob"], "the breach pulls the next step forward");
     let (_, t) = app.get(&format!("/api/v1/incidents/{id}/timeline")).await;
-    let breach = t["events"].as_array().unwrap().iter().find(|e| e["type"] == "sla_breached").expect("the breach is on the timeline");
+    let breach = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "sla_breached")
+        .expect("the breach is on the timeline");
     assert_eq!(breach["data"]["target"], "response");
     let (_, inc) = app.get(&format!("/api/v1/incidents/{id}")).await;
     assert_eq!(inc["sla"]["response"]["breached"], true);
@@ -94,15 +106,32 @@ async fn schedules_say_who_is_on_call_and_export_a_calendar() {
     let app = spawn_app_with(Db::Sqlite, Config::default()).await.unwrap();
     let (s, v) = app.get("/api/v1/schedules/default/oncall?at=2026-11-25T12:00:00Z").await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let layers: Vec<(&str, &str)> = v["oncall"]["layers"].as_array().unwrap().iter().map(|l| (l["layer"].as_str().unwrap(), l["user"].as_str().unwrap())).collect();
+    let layers: Vec<(&str, &str)> = v["oncall"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["layer"].as_str().unwrap(), l["user"].as_str().unwrap()))
+        .collect();
     assert_eq!(layers, [("primary", "oncall-primary"), ("secondary", "oncall-secondary")]);
     assert_problem(&app.get("/api/v1/schedules/nope/oncall").await, 404, None);
     assert_problem(&app.get("/api/v1/schedules/default/oncall?at=tomorrow").await, 422, Some("at"));
-    let r = app.http.get(format!("{}/api/v1/schedules/default/calendar.ics?weeks=2", app.base)).bearer_auth(&app.admin).send().await.unwrap();
+    let r = app
+        .http
+        .get(format!("{}/api/v1/schedules/default/calendar.ics?weeks=2", app.base))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["content-type"], "text/calendar; charset=utf-8");
     let ics = r.text().await.unwrap();
-    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.contains("BEGIN:VEVENT") && ics.trim_end().ends_with("END:VCALENDAR"), "{ics}");
+    assert!(
+        ics.starts_with("BEGIN:VCALENDAR\r\n")
+            && ics.contains("BEGIN:VEVENT")
+            && ics.trim_end().ends_with("END:VCALENDAR"),
+        "{ics}"
+    );
     let (_, p) = app.call(Method::GET, "/api/v1/escalation-policies", Some(&app.admin), None).await;
-    let ids: Vec<&str> = p["policies"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect::<Vec<_>>();
+    let ids: Vec<&str> =
+        p["policies"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect::<Vec<_>>();
     assert!(ids.contains(&"p0") && ids.contains(&"p1"), "{p}");
 }

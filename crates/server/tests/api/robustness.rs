@@ -17,7 +17,12 @@ async fn raw(
 ) -> (StatusCode, Value) {
     // A fresh connection each time: after a 413 the server closes the connection it did not
     // read to the end, and a pooled connection would fail the next request.
-    let mut req = app.http.request(method, format!("{}{path}", app.base)).bearer_auth(&app.admin).header("connection", "close").body(body);
+    let mut req = app
+        .http
+        .request(method, format!("{}{path}", app.base))
+        .bearer_auth(&app.admin)
+        .header("connection", "close")
+        .body(body);
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
     }

@@ -30,7 +30,12 @@ async fn subscribers_receive_each_new_timeline_event(app: TestApp) {
             tokio::time::timeout_at(deadline, body.next()).await.expect("events arrive in time").unwrap().unwrap();
         text.push_str(&String::from_utf8_lossy(&chunk));
     }
-    assert!(text.contains("\"type\":\"declared\"") && text.contains("\"type\":\"paged\"") && text.contains("\"type\":\"acknowledged\""), "{text}");
+    assert!(
+        text.contains("\"type\":\"declared\"")
+            && text.contains("\"type\":\"paged\"")
+            && text.contains("\"type\":\"acknowledged\""),
+        "{text}"
+    );
     assert!(!text.contains("not for this subscriber"), "{text}");
 }
 

@@ -78,7 +78,11 @@ pub async fn alerts(c: &Client, a: AlertsArgs, json_out: bool) -> anyhow::Result
                 a["source"].as_str().unwrap_or("")
             ));
         }
-        if out.is_empty() { "no alerts\n".into() } else { out }
+        if out.is_empty() {
+            "no alerts\n".into()
+        } else {
+            out
+        }
     })
 }
 
@@ -95,7 +99,8 @@ pub async fn silence(c: &Client, cmd: SilenceCmd, json_out: bool) -> anyhow::Res
             print(&v, json_out, |v| {
                 let mut out = String::new();
                 for s in v["silences"].as_array().into_iter().flatten() {
-                    let m: Vec<&str> = s["matchers"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                    let m: Vec<&str> =
+                        s["matchers"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
                     out.push_str(&format!(
                         "{}  {} -> {}  by {}  {}  ({})\n",
                         s["id"].as_str().unwrap_or(""),
@@ -106,7 +111,11 @@ pub async fn silence(c: &Client, cmd: SilenceCmd, json_out: bool) -> anyhow::Res
                         s["comment"].as_str().unwrap_or("")
                     ));
                 }
-                if out.is_empty() { "no silences\n".into() } else { out }
+                if out.is_empty() {
+                    "no silences\n".into()
+                } else {
+                    out
+                }
             })
         }
         SilenceCmd::Expire { id } => {

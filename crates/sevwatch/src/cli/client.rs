@@ -36,14 +36,24 @@ impl Client {
     /// A non-JSON answer (an iCalendar file), as text.
     pub async fn get_text(&self, path: &str) -> anyhow::Result<String> {
         let url = format!("{}{path}", self.base);
-        let resp = self.http.get(&url).bearer_auth(&self.token).send().await.with_context(|| format!("cannot reach the Sevwatch server at {}", self.base))?;
+        let resp = self
+            .http
+            .get(&url)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the Sevwatch server at {}", self.base))?;
         let status = resp.status();
         let text = resp.text().await.context("reading the server's answer")?;
         if status.is_success() {
             return Ok(text);
         }
         let problem: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Err(anyhow!("{} [HTTP {}]", problem.get("detail").and_then(Value::as_str).unwrap_or(text.as_str()), status.as_u16()))
+        Err(anyhow!(
+            "{} [HTTP {}]",
+            problem.get("detail").and_then(Value::as_str).unwrap_or(text.as_str()),
+            status.as_u16()
+        ))
     }
 
     pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {

@@ -97,7 +97,14 @@ pub async fn run(c: &Client, cmd: Cmd, json_out: bool) -> anyhow::Result<ExitCod
             print(&v, json_out, output::verify)?;
             return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
         }
-        Cmd::Serve(_) | Cmd::Token(_) | Cmd::Config(_) | Cmd::Runbook(_) | Cmd::Alerts(_) | Cmd::Silence(_) | Cmd::Oncall(_) | Cmd::Escalate { .. } => {
+        Cmd::Serve(_)
+        | Cmd::Token(_)
+        | Cmd::Config(_)
+        | Cmd::Runbook(_)
+        | Cmd::Alerts(_)
+        | Cmd::Silence(_)
+        | Cmd::Oncall(_)
+        | Cmd::Escalate { .. } => {
             unreachable!("dispatched elsewhere")
         }
     };

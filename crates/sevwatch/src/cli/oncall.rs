@@ -55,10 +55,20 @@ pub async fn oncall(c: &Client, a: OncallArgs, json_out: bool) -> anyhow::Result
         println!("{}", serde_json::to_string(&v)?);
     } else if let Some(list) = v["schedules"].as_array() {
         for s in list {
-            print!("{} ({})\n{}", s["id"].as_str().unwrap_or(""), s["name"].as_str().unwrap_or(""), layers(&s["oncall"]));
+            print!(
+                "{} ({})\n{}",
+                s["id"].as_str().unwrap_or(""),
+                s["name"].as_str().unwrap_or(""),
+                layers(&s["oncall"])
+            );
         }
     } else {
-        print!("{} at {}\n{}", v["schedule"].as_str().unwrap_or(""), v["oncall"]["at"].as_str().unwrap_or(""), layers(&v["oncall"]));
+        print!(
+            "{} at {}\n{}",
+            v["schedule"].as_str().unwrap_or(""),
+            v["oncall"]["at"].as_str().unwrap_or(""),
+            layers(&v["oncall"])
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -108,7 +108,14 @@ pub fn show(v: &Value) -> String {
     for run in v.get("runbook_runs").and_then(Value::as_array).into_iter().flatten() {
         let states = run["state"].as_array().cloned().unwrap_or_default();
         let done = states.iter().filter(|st| matches!(st["status"].as_str(), Some("succeeded" | "skipped"))).count();
-        out.push_str(&format!("  runbook run {}: {}#{} v{} ({done}/{} steps done)\n", run["id"], s(run, "runbook"), s(run, "section"), run["version"], states.len()));
+        out.push_str(&format!(
+            "  runbook run {}: {}#{} v{} ({done}/{} steps done)\n",
+            run["id"],
+            s(run, "runbook"),
+            s(run, "section"),
+            run["version"],
+            states.len()
+        ));
     }
     out.push_str("  recent events:\n");
     for e in v.get("events").and_then(Value::as_array).into_iter().flatten() {

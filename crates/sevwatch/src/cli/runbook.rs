@@ -75,7 +75,9 @@ pub struct RunArgs {
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
-    s.split_once('=').map(|(k, v)| (k.trim().to_string(), v.to_string())).ok_or_else(|| format!("{s:?} is not NAME=VALUE"))
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s:?} is not NAME=VALUE"))
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {
@@ -113,7 +115,10 @@ pub fn run_local(cmd: &RunbookCmd, json_out: bool) -> Option<anyhow::Result<Exit
             } else {
                 let mut names = BTreeSet::new();
                 for r in rules {
-                    names.extend(sevwatch_runbook::alert_names_from_rules(&read(r)?).map_err(|e| anyhow!("{}: {e}", r.display()))?);
+                    names.extend(
+                        sevwatch_runbook::alert_names_from_rules(&read(r)?)
+                            .map_err(|e| anyhow!("{}: {e}", r.display()))?,
+                    );
                 }
                 Some(names)
             };
@@ -123,7 +128,10 @@ pub fn run_local(cmd: &RunbookCmd, json_out: bool) -> Option<anyhow::Result<Exit
                 println!("{}", json!({ "file": file, "errors": errors, "findings": findings }));
             } else {
                 for f in &findings {
-                    let level = serde_json::to_value(f.level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                    let level = serde_json::to_value(f.level)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
                     println!("{}:{}: {level}: {} [{}]", file.display(), f.line, f.message, f.code);
                 }
                 println!("{} finding(s), {errors} error(s)", findings.len());
@@ -145,7 +153,11 @@ fn structure(v: &Value) -> String {
             let steps = p["steps"].as_array().cloned().unwrap_or_default();
             out.push_str(&format!("    {} ({} steps)\n", p["kind"].as_str().unwrap_or(""), steps.len()));
             for st in steps {
-                out.push_str(&format!("      [{}] {}\n", st["risk"]["class"].as_str().unwrap_or(""), st["command"].as_str().unwrap_or("").lines().next().unwrap_or("")));
+                out.push_str(&format!(
+                    "      [{}] {}\n",
+                    st["risk"]["class"].as_str().unwrap_or(""),
+                    st["command"].as_str().unwrap_or("").lines().next().unwrap_or("")
+                ));
             }
         }
     }
@@ -160,7 +172,9 @@ pub async fn run_remote(c: &Client, cmd: RunbookCmd, json_out: bool) -> anyhow::
                 let mut v: Vec<PathBuf> = std::fs::read_dir(&path)
                     .with_context(|| format!("cannot list {}", path.display()))?
                     .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("md" | "markdown" | "txt")))
+                    .filter(|p| {
+                        p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("md" | "markdown" | "txt"))
+                    })
                     .collect();
                 v.sort();
                 v
@@ -176,7 +190,14 @@ pub async fn run_remote(c: &Client, cmd: RunbookCmd, json_out: bool) -> anyhow::
                 let v = c.post("/api/v1/runbooks", body).await.with_context(|| format!("importing {}", f.display()))?;
                 if !json_out {
                     let what = if v["created"].as_bool() == Some(true) { "imported" } else { "unchanged" };
-                    println!("{what} {} v{} ({} sections, {} steps) from {}", v["name"].as_str().unwrap_or(""), v["version"], v["sections"], v["steps"], f.display());
+                    println!(
+                        "{what} {} v{} ({} sections, {} steps) from {}",
+                        v["name"].as_str().unwrap_or(""),
+                        v["version"],
+                        v["sections"],
+                        v["steps"],
+                        f.display()
+                    );
                 }
                 answers.push(v);
             }
@@ -190,20 +211,41 @@ pub async fn run_remote(c: &Client, cmd: RunbookCmd, json_out: bool) -> anyhow::
             emit(&v, json_out, |v| {
                 let mut out = String::new();
                 for r in v["runbooks"].as_array().into_iter().flatten() {
-                    out.push_str(&format!("{:<32} v{:<3} {:>3} sections {:>4} steps  {}\n", r["name"].as_str().unwrap_or(""), r["version"], r["sections"], r["steps"], r["title"].as_str().unwrap_or("")));
+                    out.push_str(&format!(
+                        "{:<32} v{:<3} {:>3} sections {:>4} steps  {}\n",
+                        r["name"].as_str().unwrap_or(""),
+                        r["version"],
+                        r["sections"],
+                        r["steps"],
+                        r["title"].as_str().unwrap_or("")
+                    ));
                 }
-                if out.is_empty() { "no runbooks imported\n".into() } else { out }
+                if out.is_empty() {
+                    "no runbooks imported\n".into()
+                } else {
+                    out
+                }
             })?;
             Ok(ExitCode::SUCCESS)
         }
         RunbookCmd::Show { name, version } => {
             let q = version.map(|v| format!("?version={v}")).unwrap_or_default();
             let v = c.get(&format!("/api/v1/runbooks/{}{q}", enc(&name))).await?;
-            emit(&v, json_out, |v| format!("{} v{} (versions: {})\n{}", v["name"].as_str().unwrap_or(""), v["version"], v["versions"], structure(&v["runbook"])))?;
+            emit(&v, json_out, |v| {
+                format!(
+                    "{} v{} (versions: {})\n{}",
+                    v["name"].as_str().unwrap_or(""),
+                    v["version"],
+                    v["versions"],
+                    structure(&v["runbook"])
+                )
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         RunbookCmd::Run(args) => walk(c, args).await,
-        RunbookCmd::Parse { .. } | RunbookCmd::Classify { .. } | RunbookCmd::Lint { .. } => unreachable!("handled locally"),
+        RunbookCmd::Parse { .. } | RunbookCmd::Classify { .. } | RunbookCmd::Lint { .. } => {
+            unreachable!("handled locally")
+        }
     }
 }
 
@@ -246,7 +288,9 @@ fn choose(risk: StepRisk, incident: &str, args: &RunArgs) -> anyhow::Result<Choi
             (_, "q") => return Ok(Choice::Quit),
             (_, "s") => return Ok(Choice::Skip),
             (StepRisk::ReadOnly, "") => return Ok(Choice::Run { confirm: false, typed: None }),
-            (StepRisk::Mutating | StepRisk::Unknown, "y" | "yes") => return Ok(Choice::Run { confirm: true, typed: None }),
+            (StepRisk::Mutating | StepRisk::Unknown, "y" | "yes") => {
+                return Ok(Choice::Run { confirm: true, typed: None })
+            }
             (StepRisk::Destructive, typed) if typed.eq_ignore_ascii_case(incident) => {
                 return Ok(Choice::Run { confirm: true, typed: Some(typed.to_string()) })
             }
@@ -266,10 +310,20 @@ async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     let inc: Incident = serde_json::from_value(view.clone()).context("reading the incident")?;
     let id = inc.id.to_string();
     let (runbook, section) = match &args.target {
-        Some(t) => t.split_once('#').map(|(r, s)| (r.to_string(), s.to_string())).ok_or_else(|| anyhow!("name the target as RUNBOOK#SECTION"))?,
+        Some(t) => t
+            .split_once('#')
+            .map(|(r, s)| (r.to_string(), s.to_string()))
+            .ok_or_else(|| anyhow!("name the target as RUNBOOK#SECTION"))?,
         None => {
-            let best = view["suggested_runbooks"].get(0).ok_or_else(|| anyhow!("no runbook matches {id}: name one as RUNBOOK#SECTION"))?;
-            println!("using {}#{} ({})", best["runbook"].as_str().unwrap_or(""), best["section"].as_str().unwrap_or(""), best["reason"].as_str().unwrap_or(""));
+            let best = view["suggested_runbooks"]
+                .get(0)
+                .ok_or_else(|| anyhow!("no runbook matches {id}: name one as RUNBOOK#SECTION"))?;
+            println!(
+                "using {}#{} ({})",
+                best["runbook"].as_str().unwrap_or(""),
+                best["section"].as_str().unwrap_or(""),
+                best["reason"].as_str().unwrap_or("")
+            );
             (best["runbook"].as_str().unwrap_or("").to_string(), best["section"].as_str().unwrap_or("").to_string())
         }
     };
@@ -321,9 +375,18 @@ async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
             Choice::Run { confirm, typed } => {
-                let started = c.post(&format!("{path}/start"), json!({ "confirm": confirm, "confirm_destructive": typed, "vars": user_vars })).await?;
+                let started = c
+                    .post(
+                        &format!("{path}/start"),
+                        json!({ "confirm": confirm, "confirm_destructive": typed, "vars": user_vars }),
+                    )
+                    .await?;
                 let command = started["command"].as_str().unwrap_or_default().to_string();
-                let opts = sevwatch_runbook::exec::ExecOptions { timeout, workdir: args.workdir.clone(), ..Default::default() };
+                let opts = sevwatch_runbook::exec::ExecOptions {
+                    timeout,
+                    workdir: args.workdir.clone(),
+                    ..Default::default()
+                };
                 let outcome = tokio::task::block_in_place(|| {
                     sevwatch_runbook::exec::run(&command, &opts, |chunk| {
                         let _ = std::io::stdout().write_all(chunk);
@@ -348,14 +411,29 @@ async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn dry_run(c: &Client, inc: &Incident, runbook: &str, section: &str, user_vars: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {
+async fn dry_run(
+    c: &Client,
+    inc: &Incident,
+    runbook: &str,
+    section: &str,
+    user_vars: &BTreeMap<String, String>,
+) -> anyhow::Result<ExitCode> {
     let v = c.get(&format!("/api/v1/runbooks/{}", enc(runbook))).await?;
     let rb: sevwatch_runbook::Runbook = serde_json::from_value(v["runbook"].clone()).context("reading the runbook")?;
-    let sec = rb.sections.iter().find(|s| s.title.eq_ignore_ascii_case(section)).ok_or_else(|| anyhow!("{runbook} has no section {section:?}"))?;
+    let sec = rb
+        .sections
+        .iter()
+        .find(|s| s.title.eq_ignore_ascii_case(section))
+        .ok_or_else(|| anyhow!("{runbook} has no section {section:?}"))?;
     let mut vars = incident_vars(inc);
     vars.extend(user_vars.clone());
     let steps: Vec<_> = sec.steps().collect();
-    println!("dry run of {runbook}#{} on {} ({} steps; nothing runs, nothing is recorded)", sec.title, inc.id, steps.len());
+    println!(
+        "dry run of {runbook}#{} on {} ({} steps; nothing runs, nothing is recorded)",
+        sec.title,
+        inc.id,
+        steps.len()
+    );
     for (i, s) in steps.iter().enumerate() {
         println!("\n[{}/{}] ({}) {}", i + 1, steps.len(), s.risk.class.as_str(), s.title.as_deref().unwrap_or(""));
         match sevwatch_runbook::bind(&s.command, &vars) {

@@ -55,9 +55,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let store = Store::open_configured(&backend, &config).await.context("cannot open the database")?;
     let token_path = bootstrap::ensure_admin_token(&store, &data_dir).await.context("cannot create the admin token")?;
-    let interrupted = bootstrap::interrupt_running_steps(&store).await.context("cannot mark running runbook steps interrupted")?;
+    let interrupted =
+        bootstrap::interrupt_running_steps(&store).await.context("cannot mark running runbook steps interrupted")?;
     if interrupted > 0 {
-        tracing::warn!(steps = interrupted, "runbook steps that were running before the restart are now marked interrupted");
+        tracing::warn!(
+            steps = interrupted,
+            "runbook steps that were running before the restart are now marked interrupted"
+        );
     }
     let listen = config.server.listen.clone().unwrap_or_else(|| "127.0.0.1:8080".into());
     let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;

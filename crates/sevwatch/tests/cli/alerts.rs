@@ -31,10 +31,14 @@ async fn post(url: &str, token: &str, body: &Value) -> reqwest::Result<reqwest::
 async fn silences_and_alerts_from_the_command_line() {
     let dir = sevwatch_testkit::temp_dir();
     let s = tokio::task::block_in_place(|| Server::start(&dir.path().join("data"), None));
-    let id = s.json(&["silence", "add", "--matcher", "alertname=\"Noisy\"", "--duration", "1h", "--comment", "known issue"]);
+    let id =
+        s.json(&["silence", "add", "--matcher", "alertname=\"Noisy\"", "--duration", "1h", "--comment", "known issue"]);
     let id = id["id"].as_str().unwrap().to_string();
     let listed = stdout(&s.sw(&["silence", "list"]));
-    assert!(listed.contains(&id) && listed.contains("alertname=\"Noisy\"") && listed.contains("known issue"), "{listed}");
+    assert!(
+        listed.contains(&id) && listed.contains("alertname=\"Noisy\"") && listed.contains("known issue"),
+        "{listed}"
+    );
     let url = format!("{}/api/v1/ingest/alertmanager", s.url);
     let r = post(&url, &s.admin_token(), &am(vec![alert("Noisy", json!({}))])).await.unwrap();
     assert!(r.status().is_success());
@@ -58,9 +62,16 @@ async fn an_alerts_name_links_its_incident_to_the_runbook_section() {
     let dir = sevwatch_testkit::temp_dir();
     let s = tokio::task::block_in_place(|| Server::start(&dir.path().join("data"), None));
     s.json(&["runbook", "import", seeds.to_str().unwrap()]);
-    let body = am(vec![json!({ "status": "firing", "labels": { "alertname": "HighLatencyP95", "severity": "high", "service": "genesis" },
-        "annotations": { "summary": "p95 above two seconds" }, "startsAt": "2026-11-23T10:00:00Z" })]);
-    let r: Value = post(&format!("{}/api/v1/ingest/alertmanager", s.url), &s.admin_token(), &body).await.unwrap().json().await.unwrap();
+    let body = am(vec![
+        json!({ "status": "firing", "labels": { "alertname": "HighLatencyP95", "severity": "high", "service": "genesis" },
+        "annotations": { "summary": "p95 above two seconds" }, "startsAt": "2026-11-23T10:00:00Z" }),
+    ]);
+    let r: Value = post(&format!("{}/api/v1/ingest/alertmanager", s.url), &s.admin_token(), &body)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let id = r["opened"][0].as_str().unwrap().to_string();
     let shown = s.json(&["show", &id]);
     assert_eq!(shown["title"], "p95 above two seconds");
@@ -92,7 +103,8 @@ async fn alert_crash_story(dir: &Path, database_url: Option<&str>) {
     let enough = Arc::new(tokio::sync::Notify::new());
     let mut senders = Vec::new();
     for w in 0..16 {
-        let (url, token, acked, count, enough) = (url.clone(), token.clone(), acked.clone(), count.clone(), enough.clone());
+        let (url, token, acked, count, enough) =
+            (url.clone(), token.clone(), acked.clone(), count.clone(), enough.clone());
         senders.push(tokio::spawn(async move {
             for n in 0.. {
                 // Eight groups (alertnames) shared by every sender: concurrent first firings of
@@ -128,8 +140,12 @@ async fn alert_crash_story(dir: &Path, database_url: Option<&str>) {
         .json()
         .await
         .unwrap();
-    let stored: BTreeSet<String> =
-        alerts["alerts"].as_array().unwrap().iter().filter_map(|a| a["alert"]["labels"]["instance"].as_str().map(String::from)).collect();
+    let stored: BTreeSet<String> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["alert"]["labels"]["instance"].as_str().map(String::from))
+        .collect();
     let lost: Vec<&String> = acked.difference(&stored).collect();
     assert!(lost.is_empty(), "{} acknowledged alert(s) lost after kill -9, e.g. {:?}", lost.len(), lost.first());
     let mut incidents_per_group: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -140,8 +156,24 @@ async fn alert_crash_story(dir: &Path, database_url: Option<&str>) {
     for (group, incidents) in &incidents_per_group {
         assert_eq!(incidents.len(), 1, "{group} is spread over {incidents:?}");
     }
-    let list: Value = http.get(format!("{}/api/v1/incidents?limit=100", restarted.url)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let list: Value = http
+        .get(format!("{}/api/v1/incidents?limit=100", restarted.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["incidents"].as_array().unwrap().len(), incidents_per_group.len());
-    let verify: Value = http.get(format!("{}/api/v1/verify", restarted.url)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let verify: Value = http
+        .get(format!("{}/api/v1/verify", restarted.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(verify["ok"], true, "{verify}");
 }

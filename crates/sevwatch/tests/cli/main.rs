@@ -4,7 +4,7 @@
 mod alerts;
 mod crash;
 mod helpers;
-mod replicas;
 mod prometheus_e2e;
+mod replicas;
 mod runbooks;
 mod walkthrough;

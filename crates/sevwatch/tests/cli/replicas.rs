@@ -65,9 +65,20 @@ async fn each_escalation_step_pages_once_across_replicas_when_one_dies() {
     loop {
         let mut pages: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
         for id in &ids {
-            let t: Value = http.get(format!("{}/api/v1/incidents/{id}/timeline", b.url)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+            let t: Value = http
+                .get(format!("{}/api/v1/incidents/{id}/timeline", b.url))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             for e in t["events"].as_array().unwrap().iter().filter(|e| e["type"] == "paged") {
-                pages.entry(id.clone()).or_default().push((e["data"]["round"].as_u64().unwrap(), e["data"]["step"].as_u64().unwrap()));
+                pages
+                    .entry(id.clone())
+                    .or_default()
+                    .push((e["data"]["round"].as_u64().unwrap(), e["data"]["step"].as_u64().unwrap()));
             }
         }
         let done = ids.iter().all(|id| pages.get(id).is_some_and(|p| p.len() >= 3));
@@ -80,6 +91,7 @@ async fn each_escalation_step_pages_once_across_replicas_when_one_dies() {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let v: Value = http.get(format!("{}/api/v1/verify", b.url)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let v: Value =
+        http.get(format!("{}/api/v1/verify", b.url)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["ok"], true, "{v}");
 }

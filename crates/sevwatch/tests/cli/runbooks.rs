@@ -63,7 +63,10 @@ fn seeds_import_with_versions_and_their_alerts_link_to_their_sections() {
     let imported = first["imported"].as_array().unwrap();
     assert!(imported.iter().filter(|v| v["created"] == true).count() >= 5);
     let again = s.json(&["runbook", "import", seeds.to_str().unwrap()]);
-    assert!(again["imported"].as_array().unwrap().iter().all(|v| v["created"] == false && v["version"] == 1), "{again}");
+    assert!(
+        again["imported"].as_array().unwrap().iter().all(|v| v["created"] == false && v["version"] == 1),
+        "{again}"
+    );
     for alert in ["TestPassRateLow", "HighErrorRate", "HighLatencyP95", "GenesisServiceDown"] {
         let inc = s.json(&["declare", "--severity", "P1", "--title", alert]);
         let shown = s.json(&["show", inc["id"].as_str().unwrap()]);
@@ -73,7 +76,11 @@ fn seeds_import_with_versions_and_their_alerts_link_to_their_sections() {
         assert!(!best["reason"].as_str().unwrap().is_empty());
     }
     let listed = s.json(&["runbook", "list"]);
-    assert!(listed["runbooks"].as_array().unwrap().iter().any(|r| r["name"] == "002_10fec5055860d3f4" && r["steps"].as_u64() > Some(50)));
+    assert!(listed["runbooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["name"] == "002_10fec5055860d3f4" && r["steps"].as_u64() > Some(50)));
 }
 
 #[test]
@@ -111,7 +118,17 @@ fn a_scripted_run_needs_explicit_confirmation_for_destructive_steps_and_records_
     let id = inc["id"].as_str().unwrap().to_string();
     let evil_agent = format!("; touch {}/pwned2 #", dir.path().display());
     let agent_var = format!("agent-id={evil_agent}");
-    let base = ["runbook", "run", id.as_str(), "cache#Incident: CacheDown", "--yes", "--var", agent_var.as_str(), "--workdir", work.to_str().unwrap()];
+    let base = [
+        "runbook",
+        "run",
+        id.as_str(),
+        "cache#Incident: CacheDown",
+        "--yes",
+        "--var",
+        agent_var.as_str(),
+        "--workdir",
+        work.to_str().unwrap(),
+    ];
     let stopped = s.sw(&base);
     assert_eq!(stopped.status.code(), Some(1), "{}", stdout(&stopped));
     assert!(stderr(&stopped).contains("--confirm-destructive"), "{}", stderr(&stopped));
@@ -122,14 +139,21 @@ fn a_scripted_run_needs_explicit_confirmation_for_destructive_steps_and_records_
     assert!(done.status.success(), "{}\n{}", stdout(&done), stderr(&done));
     assert!(stdout(&done).contains("resuming run 1"), "{}", stdout(&done));
     assert!(!work.join("marker.txt").exists(), "the destructive step ran after confirmation");
-    assert!(!dir.path().join("pwned").exists() && !dir.path().join("pwned2").exists(), "values were substituted unquoted");
+    assert!(
+        !dir.path().join("pwned").exists() && !dir.path().join("pwned2").exists(),
+        "values were substituted unquoted"
+    );
     let timeline = s.json(&["timeline", &id]);
     let events = timeline["events"].as_array().unwrap();
     let finished: Vec<&Value> = events.iter().filter(|e| e["type"] == "runbook_step_finished").collect();
     assert_eq!(finished.len(), 3);
     let out = finished[0]["data"]["output"].as_str().unwrap();
     assert!(out.contains(&format!("service={evil_service}")) && out.contains(&format!("agent={evil_agent}")), "{out}");
-    let starts: Vec<&str> = events.iter().filter(|e| e["type"] == "runbook_step_started").map(|e| e["data"]["confirmation"].as_str().unwrap()).collect();
+    let starts: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "runbook_step_started")
+        .map(|e| e["data"]["confirmation"].as_str().unwrap())
+        .collect();
     assert_eq!(starts, ["none", "confirmed", "typed-incident-id"]);
     assert!(s.sw(&["verify"]).status.success());
     // A changed file becomes version 2; the run keeps the steps of the version it started with.
@@ -150,14 +174,26 @@ fn an_interactive_run_asks_for_each_confirmation_and_stops_on_unbound_variables(
     let s = Server::start(&dir.path().join("data"), None);
     let f = fixture(dir.path(), FIXTURE);
     s.json(&["runbook", "import", f.to_str().unwrap(), "--name", "cache"]);
-    let id = s.json(&["declare", "--severity", "P2", "--title", "CacheDown", "--service", "cache"])["id"].as_str().unwrap().to_string();
+    let id = s.json(&["declare", "--severity", "P2", "--title", "CacheDown", "--service", "cache"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // No value for <agent-id>: the first step cannot be bound.
     let unbound = s.sw(&["runbook", "run", &id, "cache#Incident: CacheDown", "--yes"]);
     assert_eq!(unbound.status.code(), Some(1));
     assert!(stderr(&unbound).contains("agent-id"), "{}", stderr(&unbound));
     // Enter runs the read-only step, "y" the mutating one, the typed id the destructive one.
     let mut child = Command::new(BIN)
-        .args(["runbook", "run", &id, "cache#Incident: CacheDown", "--var", "agent-id=a-17", "--workdir", work.to_str().unwrap()])
+        .args([
+            "runbook",
+            "run",
+            &id,
+            "cache#Incident: CacheDown",
+            "--var",
+            "agent-id=a-17",
+            "--workdir",
+            work.to_str().unwrap(),
+        ])
         .env("SEVWATCH_URL", &s.url)
         .env("SEVWATCH_TOKEN", s.admin_token())
         .stdin(Stdio::piped())
@@ -169,9 +205,13 @@ fn an_interactive_run_asks_for_each_confirmation_and_stops_on_unbound_variables(
     let out = child.wait_with_output().unwrap();
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));
-    assert!(text.contains("service=cache agent=a-17") && text.contains("(not understood)") && text.contains("finished"), "{text}");
+    assert!(
+        text.contains("service=cache agent=a-17") && text.contains("(not understood)") && text.contains("finished"),
+        "{text}"
+    );
     let run = s.json(&["show", &id]);
-    let states: Vec<&str> = run["runbook_runs"][0]["state"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+    let states: Vec<&str> =
+        run["runbook_runs"][0]["state"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
     assert_eq!(states, ["succeeded", "succeeded", "succeeded"]);
 }
 
@@ -190,11 +230,23 @@ async fn a_step_running_during_a_crash_is_interrupted_and_can_be_retried() {
         }
     };
     let f = fixture(dir.path(), FIXTURE);
-    let (code, _) = post(format!("{}/api/v1/runbooks", s.url), json!({ "name": "cache", "content": std::fs::read_to_string(&f).unwrap() })).await;
+    let (code, _) = post(
+        format!("{}/api/v1/runbooks", s.url),
+        json!({ "name": "cache", "content": std::fs::read_to_string(&f).unwrap() }),
+    )
+    .await;
     assert_eq!(code, 201);
-    let (_, inc) = post(format!("{}/api/v1/incidents", s.url), json!({ "title": "CacheDown", "severity": "P2", "service": "cache" })).await;
+    let (_, inc) = post(
+        format!("{}/api/v1/incidents", s.url),
+        json!({ "title": "CacheDown", "severity": "P2", "service": "cache" }),
+    )
+    .await;
     let runs = format!("{}/api/v1/incidents/{}/runbook-runs", s.url, inc["id"].as_str().unwrap());
-    let (code, run) = post(runs.clone(), json!({ "runbook": "cache", "section": "incident: cachedown", "vars": { "agent-id": "x" } })).await;
+    let (code, run) = post(
+        runs.clone(),
+        json!({ "runbook": "cache", "section": "incident: cachedown", "vars": { "agent-id": "x" } }),
+    )
+    .await;
     assert_eq!(code, 201, "{run}");
     let (code, p) = post(format!("{runs}/1/steps/2/start"), json!({})).await;
     assert_eq!((code, p["field"].as_str()), (422, Some("confirm")), "a mutating step needs confirmation: {p}");
@@ -203,7 +255,10 @@ async fn a_step_running_during_a_crash_is_interrupted_and_can_be_retried() {
     let (code, started) = post(format!("{runs}/1/steps/1/start"), json!({})).await;
     assert_eq!(code, 200, "{started}");
     let bound = started["command"].as_str().unwrap();
-    assert!(bound.starts_with("echo ") && bound.contains("cache") && bound.contains("'x'") && !bound.contains("$SERVICE"), "{bound}");
+    assert!(
+        bound.starts_with("echo ") && bound.contains("cache") && bound.contains("'x'") && !bound.contains("$SERVICE"),
+        "{bound}"
+    );
     s.kill_9();
     let s = tokio::task::block_in_place(|| Server::start(&data, None));
     let runs = runs.replace(&runs[..runs.find("/api").unwrap()], &s.url);
@@ -211,11 +266,13 @@ async fn a_step_running_during_a_crash_is_interrupted_and_can_be_retried() {
     assert_eq!(shown["run"]["state"][0]["status"], "interrupted", "{shown}");
     let (code, _) = post(format!("{runs}/1/steps/1/start"), json!({})).await;
     assert_eq!(code, 200, "an interrupted step can be retried");
-    let (code, done) = post(format!("{runs}/1/steps/1/result"), json!({ "exit_code": 0, "duration_ms": 5, "output": "ok\n" })).await;
+    let (code, done) =
+        post(format!("{runs}/1/steps/1/result"), json!({ "exit_code": 0, "duration_ms": 5, "output": "ok\n" })).await;
     assert_eq!(code, 200, "{done}");
     assert_eq!(done["run"]["state"][0]["status"], "succeeded");
     assert_eq!(done["run"]["state"][0]["attempts"], 2);
-    let (code, p) = post(format!("{runs}/1/steps/3/start"), json!({ "confirm": true, "confirm_destructive": "INC-99" })).await;
+    let (code, p) =
+        post(format!("{runs}/1/steps/3/start"), json!({ "confirm": true, "confirm_destructive": "INC-99" })).await;
     assert_eq!((code, p["field"].as_str()), (422, Some("confirm_destructive")), "{p}");
 }
 
@@ -225,7 +282,11 @@ async fn the_server_runs_steps_itself_only_when_configured_to() {
     let work = dir.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
     let cfg = dir.path().join("sevwatch.toml");
-    std::fs::write(&cfg, format!("[runbooks]\nexecute_on_server = true\nworkdir = {:?}\ntimeout = \"5s\"\n", work.display().to_string())).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("[runbooks]\nexecute_on_server = true\nworkdir = {:?}\ntimeout = \"5s\"\n", work.display().to_string()),
+    )
+    .unwrap();
     let s = tokio::task::block_in_place(|| Server::start_with(&dir.path().join("data"), None, Some(&cfg)));
     let token = s.admin_token();
     let http = reqwest::Client::new();
@@ -237,9 +298,11 @@ async fn the_server_runs_steps_itself_only_when_configured_to() {
         }
     };
     post("/api/v1/runbooks".into(), json!({ "name": "cache", "content": FIXTURE })).await;
-    let (_, inc) = post("/api/v1/incidents".into(), json!({ "title": "CacheDown", "severity": "P2", "service": "cache" })).await;
+    let (_, inc) =
+        post("/api/v1/incidents".into(), json!({ "title": "CacheDown", "severity": "P2", "service": "cache" })).await;
     let runs = format!("/api/v1/incidents/{}/runbook-runs", inc["id"].as_str().unwrap());
-    post(runs.clone(), json!({ "runbook": "cache", "section": "Incident: CacheDown", "vars": { "agent-id": "a1" } })).await;
+    post(runs.clone(), json!({ "runbook": "cache", "section": "Incident: CacheDown", "vars": { "agent-id": "a1" } }))
+        .await;
     let (code, step) = post(format!("{runs}/1/steps/1/start"), json!({ "execute": true })).await;
     assert_eq!(code, 200, "{step}");
     assert_eq!(step["result"]["exit_code"], 0);
