@@ -10,8 +10,17 @@
 //! [`Channel::deliver`] performs I/O, bounded by a per-request timeout so a hanging receiver
 //! never holds up the others.
 
+pub mod channel;
+pub mod config;
 pub mod context;
+pub mod delivery;
+pub mod route;
 pub mod templates;
 
+pub use channel::webhook::verify_signature;
+pub use channel::{http_client, Channel, Notification};
+pub use config::{parse, ChannelConfig, ChannelKind, EmailConfig, NotifyConfig, Secret, SmtpTls};
 pub use context::{context, human_duration, TemplateContext};
+pub use delivery::{backoff, dead_letter, Delivery, RetryPolicy};
+pub use route::{default_routes, route, ChannelRoute};
 pub use templates::{Rendered, TemplateError, TemplateErrorKind, Templates};
