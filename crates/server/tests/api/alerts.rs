@@ -343,3 +343,38 @@ async fn maintenance_windows_hold_alerts_and_flapping_is_flagged_once() {
     assert_eq!(flagged, 1, "{t}");
     assert_eq!(app.get("/api/v1/alerts?incident=INC-1").await.1["alerts"][0]["flapping"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_p0_on_a_service_keeps_lower_alerts_of_that_service_from_paging() {
+    let app = spawn_app_with(Db::Sqlite, Config::default()).await.unwrap();
+    let path = "/api/v1/ingest/alertmanager";
+    let on = |name: &str, severity: &str, service: &str| {
+        let mut a = am_alert(name, severity, "firing", &[]);
+        a["labels"]["service"] = json!(service);
+        a
+    };
+    let (_, v) = send(&app, path, &am(vec![on("DatabaseDown", "critical", "db")])).await;
+    assert_eq!(v["opened"][0], "INC-1");
+    let (_, v) =
+        send(&app, path, &am(vec![on("SlowQueriesDb", "warning", "db"), on("SlowQueriesWeb", "warning", "web")])).await;
+    let opened: Vec<&str> = v["opened"].as_array().unwrap().iter().map(|i| i.as_str().unwrap()).collect();
+    assert_eq!(opened.len(), 2, "{v}");
+    let paged = |id: String| {
+        let app = &app;
+        async move {
+            let (_, t) = app.get(&format!("/api/v1/incidents/{id}/timeline")).await;
+            t["events"].as_array().unwrap().iter().any(|e| e["type"] == "paged")
+        }
+    };
+    assert!(paged("INC-1".into()).await, "the P0 pages");
+    let (db_inc, web_inc) = {
+        let a = app.get(&format!("/api/v1/incidents/{}", opened[0])).await.1;
+        if a["service"] == "db" {
+            (opened[0].to_string(), opened[1].to_string())
+        } else {
+            (opened[1].to_string(), opened[0].to_string())
+        }
+    };
+    assert!(!paged(db_inc).await, "a lower alert on the P0's service opens an incident but pages nobody");
+    assert!(paged(web_inc).await, "another service is not inhibited");
+}
