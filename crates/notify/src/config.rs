@@ -424,10 +424,14 @@ pub fn parse(t: &Table, path: &str, problems: &mut Vec<ConfigProblem>) -> Notify
     let mut names = BTreeSet::new();
     for (p, ch) in c.tables(t, "channels") {
         let p = prefixed(p);
-        if let Some(ch) = c.channel(ch, &p) {
-            if !names.insert(ch.name.clone()) {
-                c.err(join(&p, "name"), format!("channel {:?} is defined twice", ch.name));
+        // Names are collected even from channels with other mistakes, so one typo does not
+        // also surface as "no channel named ..." in every route that uses it.
+        if let Some(name) = ch.get("name").and_then(Value::as_str) {
+            if !names.insert(name.to_string()) {
+                c.err(join(&p, "name"), format!("channel {name:?} is defined twice"));
             }
+        }
+        if let Some(ch) = c.channel(ch, &p) {
             cfg.channels.push(ch);
         }
     }
