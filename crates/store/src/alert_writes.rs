@@ -6,7 +6,7 @@
 
 use sevwatch_core::alert::{
     auto_resolve, decide, group_key, in_maintenance, inhibited, silences_alert, Alert, AlertOutcome, AlertRecord,
-    AlertStatus, AutoResolve, Ctx, Silence,
+    AlertStatus, AutoResolve, Ctx, RouteMatch, Silence,
 };
 use sevwatch_core::{Command, IncidentId, SealedEvent, Severity, Status, Timestamp};
 
@@ -62,8 +62,23 @@ pub(crate) async fn apply_alerts(
         }
     };
     for alert in &op.alerts {
-        let incident = apply_one(tx, rules, op, alert, &silences, cache, &mut out).await?;
-        out.incidents.push(incident);
+        // An alert takes every route it matches (more than one only through `continue`); each
+        // route is its own group, so the extra routes track the alert under
+        // `<fingerprint>@<route>` and may open incidents of their own.
+        let mut first = None;
+        for (i, route) in rules.alerts.route.routes_for(alert).into_iter().enumerate() {
+            let incident = if i == 0 {
+                apply_one(tx, rules, op, alert, route, &silences, cache, &mut out).await?
+            } else {
+                let mut copy = alert.clone();
+                copy.fingerprint = format!("{}@{}", alert.fingerprint, route.route_id);
+                apply_one(tx, rules, op, &copy, route, &silences, cache, &mut out).await?
+            };
+            if i == 0 {
+                first = incident;
+            }
+        }
+        out.incidents.push(first);
         out.accepted += 1;
     }
     for fp in &op.acknowledge {
@@ -116,15 +131,13 @@ async fn apply_one(
     rules: &Rules,
     op: &AlertsOp,
     alert: &Alert,
+    route: RouteMatch,
     silences: &[Silence],
     cache: &mut BatchCache,
     out: &mut AlertsWritten,
 ) -> Result<Option<IncidentId>, sqlx::Error> {
     let cfg = &rules.alerts;
     let now = op.now;
-    // The first route decides the group; `continue` routes are not yet fanned out to
-    // several incidents.
-    let route = cfg.route.routes_for(alert).into_iter().next().expect("the root route matches every alert");
     let severity = route.severity.unwrap_or_else(|| cfg.severity.severity_of(alert));
     let key = group_key(&route, &alert.labels);
     let known = match cache.alerts.get(&alert.fingerprint) {

@@ -378,3 +378,42 @@ async fn an_open_p0_on_a_service_keeps_lower_alerts_of_that_service_from_paging(
     assert!(!paged(db_inc).await, "a lower alert on the P0's service opens an incident but pages nobody");
     assert!(paged(web_inc).await, "another service is not inhibited");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_on_a_continue_route_also_takes_the_next_matching_route() {
+    let cfg = Config::from_toml_str(
+        "[alerts]\n[[alerts.routes]]\nmatchers = ['team=\"db\"']\nservice = \"database\"\ncontinue = true\n\
+         [[alerts.routes]]\nmatchers = ['team=~\"db|storage\"']\nservice = \"storage\"\n",
+    )
+    .unwrap_or_else(|p| panic!("{p:?}"));
+    let app = spawn_app_with(Db::Sqlite, cfg).await.unwrap();
+    let (_, v) = send(
+        &app,
+        "/api/v1/ingest/alertmanager",
+        &am(vec![am_alert("ReplicationBroken", "high", "firing", &[("team", "db")])]),
+    )
+    .await;
+    let opened: Vec<&str> = v["opened"].as_array().unwrap().iter().map(|i| i.as_str().unwrap()).collect();
+    assert_eq!(opened, ["INC-1", "INC-2"], "{v}");
+    let mut services = Vec::new();
+    for id in ["INC-1", "INC-2"] {
+        services.push(app.get(&format!("/api/v1/incidents/{id}")).await.1["service"].as_str().unwrap().to_string());
+    }
+    assert_eq!(services, ["database", "storage"]);
+    // The same alert again is a repeat on both routes: nothing new opens.
+    let (_, v) = send(
+        &app,
+        "/api/v1/ingest/alertmanager",
+        &am(vec![am_alert("ReplicationBroken", "high", "firing", &[("team", "db")])]),
+    )
+    .await;
+    assert!(v["opened"].as_array().unwrap().is_empty(), "{v}");
+    // An alert the first route does not match takes the second only.
+    let (_, v) = send(
+        &app,
+        "/api/v1/ingest/alertmanager",
+        &am(vec![am_alert("DiskSlow", "warning", "firing", &[("team", "storage")])]),
+    )
+    .await;
+    assert_eq!(v["opened"], json!(["INC-3"]));
+}
