@@ -29,109 +29,19 @@
 //! channel = "ops-mail"
 //! ```
 //!
-//! Secrets (webhook URLs, which are credentials for Slack and Discord; the webhook secret;
-//! SMTP password; PagerDuty routing key) are [`Secret`]s and never appear in `Debug` output.
+//! The settings themselves (and how secrets are kept out of `Debug`) are in [`crate::settings`].
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use sevwatch_core::{ConfigProblem, Severity};
 use toml::{Table, Value};
 
-use crate::route::{default_routes, ChannelRoute};
-
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
-
-/// A string that must not be logged. `Debug` prints `<hidden>`; read it with [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<hidden>")
-    }
-}
-
-/// How the SMTP connection is protected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SmtpTls {
-    /// Plain connection upgraded with STARTTLS; refused if the server does not offer it.
-    StartTls,
-    /// No encryption, for a relay on the same machine or network.
-    None,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EmailConfig {
-    pub host: String,
-    pub port: u16,
-    pub tls: SmtpTls,
-    pub from: String,
-    pub to: Vec<String>,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChannelKind {
-    Slack { url: Secret },
-    Discord { url: Secret },
-    Webhook { url: Secret, secret: Secret },
-    Email(EmailConfig),
-    PagerDuty { url: String, routing_key: Secret },
-}
-
-impl ChannelKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            ChannelKind::Slack { .. } => "slack",
-            ChannelKind::Discord { .. } => "discord",
-            ChannelKind::Webhook { .. } => "webhook",
-            ChannelKind::Email(_) => "email",
-            ChannelKind::PagerDuty { .. } => "pagerduty",
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChannelConfig {
-    pub name: String,
-    pub kind: ChannelKind,
-    /// The longest one delivery may take, connection included.
-    pub timeout: Duration,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NotifyConfig {
-    pub channels: Vec<ChannelConfig>,
-    /// The runbooks' routes ([`default_routes`]) unless `[[channel_routes]]` is given.
-    pub routes: Vec<ChannelRoute>,
-    pub templates_dir: Option<PathBuf>,
-}
-
-impl Default for NotifyConfig {
-    fn default() -> Self {
-        NotifyConfig { channels: Vec::new(), routes: default_routes(), templates_dir: None }
-    }
-}
-
-impl NotifyConfig {
-    pub fn channel(&self, name: &str) -> Option<&ChannelConfig> {
-        self.channels.iter().find(|c| c.name == name)
-    }
-}
+use crate::route::ChannelRoute;
+pub use crate::settings::{
+    ChannelConfig, ChannelKind, EmailConfig, NotifyConfig, Secret, SmtpTls, DEFAULT_TIMEOUT, PAGERDUTY_EVENTS_URL,
+};
 
 const CHANNEL_KEYS: &[&str] = &[
     "name",
@@ -309,12 +219,12 @@ impl Check<'_> {
             },
         };
         let kind = match kind.as_str() {
-            "slack" => self.url(t, path, "url", &kind).map(|u| ChannelKind::Slack { url: Secret(u) }),
-            "discord" => self.url(t, path, "url", &kind).map(|u| ChannelKind::Discord { url: Secret(u) }),
+            "slack" => self.url(t, path, "url", &kind).map(|u| ChannelKind::Slack { url: Secret::new(u) }),
+            "discord" => self.url(t, path, "url", &kind).map(|u| ChannelKind::Discord { url: Secret::new(u) }),
             "webhook" => {
                 let url = self.url(t, path, "url", &kind);
                 let secret = self.required(t, path, "secret", &kind);
-                url.zip(secret).map(|(u, s)| ChannelKind::Webhook { url: Secret(u), secret: Secret(s) })
+                url.zip(secret).map(|(u, s)| ChannelKind::Webhook { url: Secret::new(u), secret: Secret::new(s) })
             }
             "pagerduty" => {
                 let url = if t.contains_key("url") {
@@ -323,7 +233,7 @@ impl Check<'_> {
                     Some(PAGERDUTY_EVENTS_URL.to_string())
                 };
                 let key = self.required(t, path, "routing_key", &kind);
-                url.zip(key).map(|(url, k)| ChannelKind::PagerDuty { url, routing_key: Secret(k) })
+                url.zip(key).map(|(url, k)| ChannelKind::PagerDuty { url, routing_key: Secret::new(k) })
             }
             _ => self.email(t, path).map(ChannelKind::Email),
         };
@@ -372,7 +282,7 @@ impl Check<'_> {
             }
         };
         let username = self.string(t, path, "username");
-        let password = self.string(t, path, "password").map(Secret);
+        let password = self.string(t, path, "password").map(Secret::new);
         if username.is_some() != password.is_some() {
             self.err(join(path, "password"), "username and password go together");
         }

@@ -15,10 +15,11 @@ pub mod config;
 pub mod context;
 pub mod delivery;
 pub mod route;
+pub mod settings;
 pub mod templates;
 
 pub use channel::webhook::verify_signature;
-pub use channel::{http_client, Channel, Notification};
+pub use channel::{deliver_all, http_client, Channel, Notification};
 pub use config::{parse, ChannelConfig, ChannelKind, EmailConfig, NotifyConfig, Secret, SmtpTls};
 pub use context::{context, human_duration, TemplateContext};
 pub use delivery::{backoff, dead_letter, Delivery, RetryPolicy};

@@ -15,12 +15,13 @@ use serde_json::Value;
 use sevwatch_core::{decide, Command, Incident, IncidentId, Policy, Severity, Status, Timestamp};
 use sevwatch_notify::channel::webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use sevwatch_notify::{
-    context, http_client, verify_signature, Channel, ChannelConfig, ChannelKind, Delivery, Notification, Secret,
-    Templates,
+    context, deliver_all, http_client, verify_signature, Channel, ChannelConfig, ChannelKind, Delivery, Notification,
+    Secret, Templates,
 };
 
 #[derive(Clone, Debug)]
 struct Captured {
+    at: Instant,
     path: String,
     headers: HeaderMap,
     body: Bytes,
@@ -61,7 +62,12 @@ async fn receiver(answer: Answer) -> Receiver {
     let app = Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: Bytes| {
         let log = log.clone();
         async move {
-            log.lock().expect("lock").push(Captured { path: uri.path().to_string(), headers, body });
+            log.lock().expect("lock").push(Captured {
+                at: Instant::now(),
+                path: uri.path().to_string(),
+                headers,
+                body,
+            });
             match answer {
                 Answer::Status(s) => StatusCode::from_u16(s).expect("valid status").into_response(),
                 Answer::StatusWithRetryAfter(s, after) => {
@@ -118,9 +124,13 @@ fn notification(status: Status, template: &str) -> Notification {
     Notification::new(&inc, template, rendered, Some("https://sevwatch.example/incidents/INC-7".into()))
 }
 
-fn channel(kind: ChannelKind, timeout: Duration) -> Channel {
-    let cfg = ChannelConfig { name: "test".into(), kind, timeout };
+fn named_channel(name: &str, kind: ChannelKind, timeout: Duration) -> Channel {
+    let cfg = ChannelConfig { name: name.into(), kind, timeout };
     Channel::new(cfg, http_client().expect("an HTTP client"))
+}
+
+fn channel(kind: ChannelKind, timeout: Duration) -> Channel {
+    named_channel("test", kind, timeout)
 }
 
 fn slack(url: String) -> Channel {
@@ -268,21 +278,26 @@ async fn a_receiver_that_hangs_is_retried_after_the_timeout() {
 }
 
 #[tokio::test]
-async fn a_hanging_receiver_does_not_hold_up_a_concurrent_delivery() {
+async fn a_hanging_receiver_does_not_hold_up_the_other_channels() {
     let slow = receiver(Answer::Hang).await;
     let fast = receiver(Answer::Status(200)).await;
     let n = notification(Status::Investigating, "status-update");
-    let slow_ch = channel(ChannelKind::Slack { url: Secret::new(slow.url("/")) }, Duration::from_secs(2));
-    let fast_ch = slack(fast.url("/"));
+    let timeout = Duration::from_millis(800);
+    let slow_a = named_channel("slow-a", ChannelKind::Slack { url: Secret::new(slow.url("/a")) }, timeout);
+    let slow_b = named_channel("slow-b", ChannelKind::Slack { url: Secret::new(slow.url("/b")) }, timeout);
+    let quick = named_channel("fast", ChannelKind::Slack { url: Secret::new(fast.url("/")) }, timeout);
     let start = Instant::now();
-    let fast_done = async {
-        let d = fast_ch.deliver(&n, ts(NOW)).await;
-        (d, start.elapsed())
-    };
-    let ((fast_result, fast_took), slow_result) = tokio::join!(fast_done, slow_ch.deliver(&n, ts(NOW)));
-    assert_eq!(fast_result, Delivery::Ok);
-    assert!(fast_took < Duration::from_secs(1), "the fast receiver waited for the slow one: {fast_took:?}");
-    assert!(slow_result.is_retry());
+    let results = deliver_all(&[&slow_a, &slow_b, &quick], &n, ts(NOW)).await;
+    let took = start.elapsed();
+    let names: Vec<&str> = results.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["slow-a", "slow-b", "fast"], "results keep the order of the channels");
+    assert!(results[0].1.is_retry() && results[1].1.is_retry(), "{results:?}");
+    assert_eq!(results[2].1, Delivery::Ok);
+    // In sequence the two hangs alone would take 1.6 s, and the fast message would leave
+    // only after both.
+    assert!(took < Duration::from_millis(1400), "deliveries ran one after the other: {took:?}");
+    let arrived = fast.seen()[0].at.duration_since(start);
+    assert!(arrived < Duration::from_millis(500), "the fast receiver waited for the slow ones: {arrived:?}");
 }
 
 #[tokio::test]

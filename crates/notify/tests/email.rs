@@ -208,3 +208,36 @@ async fn an_smtp_server_that_is_down_is_retried() {
         email(port, SmtpTls::None, &["oncall@example.test"]).deliver(&notification(), ts("2026-11-23T10:06:00Z")).await;
     assert!(d.is_retry(), "{d:?}");
 }
+
+#[tokio::test]
+async fn an_smtp_server_that_never_greets_is_retried_after_the_timeout() {
+    // A listener that accepts and then says nothing: lettre waits for the 220 greeting.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let cfg = EmailConfig {
+        host: "127.0.0.1".into(),
+        port,
+        tls: SmtpTls::None,
+        from: "sevwatch@example.test".into(),
+        to: vec!["oncall@example.test".into()],
+        username: None,
+        password: None,
+    };
+    let timeout = Duration::from_millis(400);
+    let ch = Channel::new(
+        ChannelConfig { name: "mail".into(), kind: ChannelKind::Email(cfg), timeout },
+        http_client().expect("client"),
+    );
+    let start = std::time::Instant::now();
+    let d = ch.deliver(&notification(), ts("2026-11-23T10:06:00Z")).await;
+    let took = start.elapsed();
+    held.abort();
+    assert!(d.is_retry(), "{d:?}");
+    assert!(took >= timeout && took < Duration::from_secs(5), "{took:?}");
+}

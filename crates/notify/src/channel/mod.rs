@@ -110,6 +110,14 @@ impl Channel {
     }
 }
 
+/// Deliver `n` on every channel at once and return each channel's name with its outcome, in
+/// the order given. The attempts run concurrently, so the slowest channel costs its own
+/// timeout and nothing more; one receiver hanging never delays another's message.
+pub async fn deliver_all(channels: &[&Channel], n: &Notification, now: Timestamp) -> Vec<(String, Delivery)> {
+    let attempts = channels.iter().map(|c| async move { (c.name().to_string(), c.deliver(n, now).await) });
+    futures_util::future::join_all(attempts).await
+}
+
 async fn post_json(
     http: &reqwest::Client,
     url: &str,
