@@ -45,7 +45,8 @@ pub fn payload(n: &Notification) -> Value {
     };
     blocks.push(json!({ "type": "context", "elements": [{ "type": "mrkdwn", "text": context }] }));
     json!({
-        "text": truncate(&format!("{}\n{}", n.subject, n.body), SECTION_MAX),
+        // The fallback shows in notifications and is mrkdwn too: escaped like the blocks.
+        "text": truncate(&escape(&format!("{}\n{}", n.subject, n.body)), SECTION_MAX),
         "blocks": blocks,
     })
 }
@@ -74,6 +75,7 @@ mod tests {
     fn text_from_an_incident_cannot_ping_a_channel_or_forge_a_link() {
         let v = payload(&note("x"));
         assert_eq!(v["blocks"][2]["text"]["text"], "&lt;!channel&gt; look");
+        assert!(v["text"].as_str().unwrap().ends_with("\n&lt;!channel&gt; look"), "{v}");
     }
 
     #[test]
