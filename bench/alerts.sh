@@ -50,7 +50,8 @@ start_sevwatch() { # start_sevwatch [--database-url URL]; sets URL, ADMIN, INGES
   PIDS+=("$SERVER_PID")
   URL=
   for _ in $(seq 1 100); do
-    URL=$(sed -n 's/^sevwatch listening on \(http:[^ ]*\).*/\1/p' "$dir.log")
+    # The log may not exist yet: the shell opens it in the child after the fork.
+    URL=$(sed -n 's/^sevwatch listening on \(http:[^ ]*\).*/\1/p' "$dir.log" 2>/dev/null || true)
     [ -n "$URL" ] && break
     sleep 0.1
   done
