@@ -193,6 +193,10 @@ impl Checker {
                 "users",
                 "schedules",
                 "escalation_policies",
+                // Validated by the notify crate at the edge: channels, routes, templates.
+                "channels",
+                "channel_routes",
+                "templates_dir",
             ],
         );
         let mut cfg = Config::default();

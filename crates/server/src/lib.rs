@@ -29,12 +29,18 @@ pub use error::{ApiError, Problem};
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    /// Communication templates: the defaults, or those of `templates_dir`.
+    pub templates: Arc<sevwatch_notify::Templates>,
     tokens: Arc<token_cache::TokenCache>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
-        AppState { store, config: Arc::new(config), tokens: Arc::default() }
+        Self::with_templates(store, config, sevwatch_notify::Templates::defaults())
+    }
+
+    pub fn with_templates(store: Store, config: Config, templates: sevwatch_notify::Templates) -> Self {
+        AppState { store, config: Arc::new(config), templates: Arc::new(templates), tokens: Arc::default() }
     }
 }
 
@@ -50,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::ingest::router())
         .merge(routes::alerts::router())
         .merge(routes::oncall::router())
+        .merge(routes::comms::router())
         .merge(routes::stream::router())
         .merge(openapi::router())
         .fallback(routes::health::not_found)

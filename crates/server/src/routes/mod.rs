@@ -1,6 +1,7 @@
 //! One module per group of routes, each exposing `router() -> Router<AppState>`.
 
 pub mod alerts;
+pub mod comms;
 pub mod health;
 pub mod incidents;
 pub mod ingest;

@@ -23,7 +23,7 @@ pub fn run(cmd: ConfigCmd, json_out: bool) -> anyhow::Result<ExitCode> {
         }
         ConfigCmd::Validate { file } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            match Config::from_toml_str(&text) {
+            match parse_all(&text).map(|(c, _)| c) {
                 Ok(_) => {
                     if json_out {
                         println!("{}", serde_json::json!({ "ok": true, "file": file, "problems": [] }));
@@ -48,10 +48,29 @@ pub fn run(cmd: ConfigCmd, json_out: bool) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The whole file: the core's settings plus the notify crate's (channels, routes, templates),
+/// every problem of both reported together.
+pub fn parse_all(text: &str) -> Result<(Config, sevwatch_notify::NotifyConfig), Vec<sevwatch_core::ConfigProblem>> {
+    let core = Config::from_toml_str(text);
+    let mut problems = Vec::new();
+    let notify = match text.parse::<toml::Table>() {
+        Ok(root) => sevwatch_notify::parse(&root, "", &mut problems),
+        Err(_) => sevwatch_notify::NotifyConfig::default(),
+    };
+    match core {
+        Ok(c) if problems.is_empty() => Ok((c, notify)),
+        Ok(_) => Err(problems),
+        Err(mut p) => {
+            p.extend(problems);
+            Err(p)
+        }
+    }
+}
+
 /// Read a config file for `serve`; a bad file stops start-up with every problem listed.
-pub fn load(file: &std::path::Path) -> anyhow::Result<Config> {
+pub fn load(file: &std::path::Path) -> anyhow::Result<(Config, sevwatch_notify::NotifyConfig)> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read config file {}", file.display()))?;
-    Config::from_toml_str(&text).map_err(|problems| {
+    parse_all(&text).map_err(|problems| {
         let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
         anyhow::anyhow!("invalid config file {}:\n{}", file.display(), list.join("\n"))
     })

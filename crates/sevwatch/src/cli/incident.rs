@@ -104,6 +104,7 @@ pub async fn run(c: &Client, cmd: Cmd, json_out: bool) -> anyhow::Result<ExitCod
         | Cmd::Alerts(_)
         | Cmd::Silence(_)
         | Cmd::Oncall(_)
+        | Cmd::Comms(_)
         | Cmd::Escalate { .. } => {
             unreachable!("dispatched elsewhere")
         }

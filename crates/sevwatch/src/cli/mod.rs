@@ -2,6 +2,7 @@
 
 mod alerts;
 mod client;
+mod comms;
 mod config;
 mod incident;
 mod oncall;
@@ -117,6 +118,9 @@ pub enum Cmd {
     Silence(alerts::SilenceCmd),
     /// Who is on call (per schedule and layer), now or --at a time; --ics exports shifts.
     Oncall(oncall::OncallArgs),
+    /// Communications: render a template for an incident.
+    #[command(subcommand)]
+    Comms(comms::CommsCmd),
     /// Jump to the next escalation step now.
     Escalate {
         id: String,
@@ -157,6 +161,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Alerts(a) => {
             let c = client::Client::new(&cli.server, cli.token.as_deref())?;
             alerts::alerts(&c, a, cli.json).await
+        }
+        Cmd::Comms(cmd) => {
+            let c = client::Client::new(&cli.server, cli.token.as_deref())?;
+            comms::run(&c, cmd, cli.json).await
         }
         Cmd::Oncall(a) => {
             let c = client::Client::new(&cli.server, cli.token.as_deref())?;

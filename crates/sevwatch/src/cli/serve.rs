@@ -33,10 +33,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let config_file = args.config.clone().or_else(|| Some(PathBuf::from("sevwatch.toml")).filter(|p| p.exists()));
-    let mut config = match &config_file {
+    let (mut config, notify) = match &config_file {
         Some(f) => super::config::load(f)?,
-        None => sevwatch_core::Config::default(),
+        None => (sevwatch_core::Config::default(), sevwatch_notify::NotifyConfig::default()),
     };
+    let templates = sevwatch_notify::Templates::load(notify.templates_dir.as_deref())
+        .map_err(|e| anyhow::anyhow!("templates_dir: {e}"))?;
     if let Some(l) = args.listen {
         config.server.listen = Some(l);
     }
@@ -71,6 +73,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store.backend_name(),
         token_path.display()
     );
-    let state = AppState::new(store, config);
+    let state = AppState::with_templates(store, config, templates);
     sevwatch_server::serve(listener, state).await.context("server error")
 }

@@ -217,3 +217,30 @@ fn every_toml_example_in_the_readme_is_a_valid_configuration() {
         assert!(out.status.success(), "README example {i} is invalid: {}\n{block}", stderr(&out));
     }
 }
+
+#[test]
+fn comms_preview_renders_a_template_and_names_the_missing_field_of_a_broken_override() {
+    let dir = sevwatch_testkit::temp_dir();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("customer-progress.j2"),
+        "Subject: Update on {{ title }}\n\nLine two mentions {{ no_such_field }}.\n",
+    )
+    .unwrap();
+    let cfg = dir.path().join("sevwatch.toml");
+    std::fs::write(&cfg, format!("templates_dir = {:?}\n", templates.display().to_string())).unwrap();
+    let s = Server::start_with(&dir.path().join("data"), None, Some(&cfg));
+    s.json(&["declare", "--severity", "P1", "--title", "Checkout errors", "--service", "shop"]);
+    let out =
+        s.sw(&["comms", "preview", "INC-1", "--template", "status-update", "--set", "update=Rolled back to 3.4.0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("INC-1") && text.contains("Rolled back to 3.4.0"), "{text}");
+    let broken = s.sw(&["comms", "preview", "INC-1", "--template", "customer-progress"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let err = stderr(&broken);
+    assert!(err.contains("customer-progress") && err.contains("no_such_field") && err.contains('3'), "{err}");
+    let unknown = s.sw(&["comms", "preview", "INC-1", "--template", "haiku"]);
+    assert!(stderr(&unknown).contains("status-update"), "lists the templates: {}", stderr(&unknown));
+}
