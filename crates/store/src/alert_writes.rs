@@ -5,7 +5,7 @@
 //! alert's record. The caller hears back only after the commit.
 
 use sevwatch_core::alert::{
-    auto_resolve, decide, group_key, in_maintenance, inhibited, silences_alert, Alert, AlertOutcome, AlertRecord,
+    auto_resolve, decide, group_key_for, in_maintenance, inhibited, silences_alert, Alert, AlertOutcome, AlertRecord,
     AlertStatus, AutoResolve, Ctx, RouteMatch, Silence,
 };
 use sevwatch_core::{Command, IncidentId, SealedEvent, Severity, Status, Timestamp};
@@ -139,34 +139,41 @@ async fn apply_one(
     let cfg = &rules.alerts;
     let now = op.now;
     let severity = route.severity.unwrap_or_else(|| cfg.severity.severity_of(alert));
-    let key = group_key(&route, &alert.labels);
+    let key = group_key_for(&route, alert);
     let known = match cache.alerts.get(&alert.fingerprint) {
         Some(r) => Some(r.clone()),
         None => load_record(tx, &alert.fingerprint).await?,
     };
-    let group_incident = match group_head(tx, &key).await? {
+    // A repeat of a firing alert only needs its own incident (to see whether it should be
+    // raised); everything else needs the group's open incident.
+    let repeat_of = known
+        .as_ref()
+        .filter(|k| k.status == AlertStatus::Firing && alert.status == AlertStatus::Firing)
+        .and_then(|k| k.incident);
+    let head = match repeat_of {
+        Some(id) => Some(id),
+        None => group_head(tx, &key).await?,
+    };
+    let group_incident = match head {
         Some(id) => incident_brief(tx, cache, id).await?.filter(|(st, _)| st.is_open()).map(|(_, sev)| (id, sev)),
         None => None,
     };
     let service = route.service.clone();
     let silenced = silences.iter().any(|s| silences_alert(s, alert, now));
     let in_maint = service.as_deref().is_some_and(|svc| cfg.maintenance.iter().any(|w| in_maintenance(w, svc, now)));
-    let inhibit = match service.as_deref() {
-        Some(svc) if severity != Severity::P0 => {
-            let p0 = open_p0_on(tx, svc).await?;
-            inhibited(Some(svc), severity, p0.then_some((Some(svc), Severity::P0)))
+    let mut ctx =
+        Ctx { severity, group_key: key.clone(), silenced, in_maintenance: in_maint, inhibited: false, flap: cfg.flap };
+    let mut d = decide(alert, known.as_ref(), group_incident, &ctx, now);
+    // Inhibition only changes whether to page, so the open-P0 lookup is made only when the
+    // decision would page.
+    if d.page && severity != Severity::P0 {
+        if let Some(svc) = service.as_deref() {
+            if open_p0_on(tx, svc).await? && inhibited(Some(svc), severity, [(Some(svc), Severity::P0)]) {
+                ctx.inhibited = true;
+                d = decide(alert, known.as_ref(), group_incident, &ctx, now);
+            }
         }
-        _ => false,
-    };
-    let ctx = Ctx {
-        severity,
-        group_key: key.clone(),
-        silenced,
-        in_maintenance: in_maint,
-        inhibited: inhibit,
-        flap: cfg.flap,
-    };
-    let d = decide(alert, known.as_ref(), group_incident, &ctx, now);
+    }
     let mut record = d.record;
     let name = alert.name().map(str::to_string);
     let attach = |severity| Command::AttachAlert {

@@ -6,6 +6,20 @@ use std::collections::BTreeMap;
 
 use super::{GroupBy, RouteMatch};
 
+/// The group of `alert` on `route`. An alert that carries none of the route's `group_by`
+/// labels (a PagerDuty event has no `alertname`) is a group of its own, keyed by its
+/// fingerprint, as PagerDuty keeps one incident per `dedup_key`: grouping every such alert
+/// under empty values would pile unrelated events onto one incident.
+pub fn group_key_for(route: &RouteMatch, alert: &super::Alert) -> String {
+    if let GroupBy::Labels(names) = &route.group_by {
+        if !names.is_empty() && names.iter().all(|n| !alert.labels.contains_key(n)) {
+            let fp = serde_json::Value::String(alert.fingerprint.clone()).to_string();
+            return format!("{}:{{fingerprint={fp}}}", route.route_id);
+        }
+    }
+    group_key(route, &alert.labels)
+}
+
 /// `root.1:{alertname="DiskFull",instance="db1"}`. A `group_by` label the alert lacks is
 /// written with an empty value, as Alertmanager does, so those alerts still group together.
 pub fn group_key(route: &RouteMatch, labels: &BTreeMap<String, String>) -> String {
@@ -40,6 +54,37 @@ pub fn group_key(route: &RouteMatch, labels: &BTreeMap<String, String>) -> Strin
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_alert_without_any_group_by_label_is_a_group_of_its_own() {
+        let route = RouteMatch {
+            route_id: "root".into(),
+            service: None,
+            team: None,
+            severity: None,
+            escalation_policy: None,
+            group_by: GroupBy::Labels(vec!["alertname".into()]),
+        };
+        let alert = |fp: &str, labels: &[(&str, &str)]| super::super::Alert {
+            source: super::super::AlertSource::Pagerduty,
+            fingerprint: fp.into(),
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            annotations: Default::default(),
+            status: super::super::AlertStatus::Firing,
+            starts_at: None,
+            ends_at: None,
+            summary: None,
+            links: vec![],
+            raw_severity: None,
+        };
+        let a = group_key_for(&route, &alert("k1", &[("class", "disk")]));
+        let b = group_key_for(&route, &alert("k2", &[("class", "disk")]));
+        assert_ne!(a, b, "two dedup keys, two groups");
+        assert_eq!(a, "root:{fingerprint=\"k1\"}");
+        let c = group_key_for(&route, &alert("k3", &[("alertname", "X")]));
+        let d = group_key_for(&route, &alert("k4", &[("alertname", "X")]));
+        assert_eq!(c, d, "a shared alertname groups as before");
+    }
+
     use super::*;
 
     fn route(id: &str, group_by: GroupBy) -> RouteMatch {

@@ -24,7 +24,7 @@ mod toml_check;
 pub use config::AlertConfig;
 pub use decide::{auto_resolve, decide, AlertDecision, AlertOutcome, AlertRecord, AutoResolve, Ctx, Suppression};
 pub use flap::FlapRule;
-pub use group::group_key;
+pub use group::{group_key, group_key_for};
 pub use inhibit::inhibited;
 pub use maintenance::{in_maintenance, MaintenanceWindow, Recurrence, WindowSchedule};
 pub use matcher::{MatchOp, Matcher, MatcherError};

@@ -220,6 +220,9 @@ async fn the_pagerduty_endpoint_triggers_acknowledges_and_resolves(app: TestApp)
     let (s, v) = send(&app, "/v2/enqueue", &no_key).await;
     assert_eq!(s, StatusCode::ACCEPTED);
     assert_eq!(v["dedup_key"].as_str().unwrap().len(), 32);
+    // PagerDuty events carry no alertname: each dedup_key is its own incident, as in PagerDuty.
+    let (_, list) = app.get("/api/v1/incidents?status=all").await;
+    assert_eq!(list["incidents"].as_array().unwrap().len(), 2, "{list}");
     // A viewer token is no routing key.
     let viewer = app.token("viewer", "v").await;
     let (s, v) = send(&app, "/v2/enqueue", &json!({ "routing_key": viewer, "event_action": "trigger", "payload": { "summary": "x", "source": "y", "severity": "info" } })).await;
