@@ -114,11 +114,15 @@ async fn run(
 /// (the full state is loaded, and locked, only when a command is applied to it).
 async fn incident_brief(
     tx: &mut Tx,
+    rules: &Rules,
     cache: &BatchCache,
     id: IncidentId,
 ) -> Result<Option<(Status, Severity)>, sqlx::Error> {
     if let Some((inc, _)) = cache.incidents.get(&id.0) {
         return Ok(Some((inc.status, inc.severity)));
+    }
+    if let Some(brief) = rules.warm_brief(id.0) {
+        return Ok(Some(brief));
     }
     const SQL: &str = "SELECT status, severity FROM incidents WHERE id = $1";
     let row: Option<(String, String)> = with_tx!(tx, |c| sqlx::query_as(SQL).bind(id.0).fetch_optional(c).await)?;
@@ -140,8 +144,8 @@ async fn apply_one(
     let now = op.now;
     let severity = route.severity.unwrap_or_else(|| cfg.severity.severity_of(alert));
     let key = group_key_for(&route, alert);
-    let known = match cache.alerts.get(&alert.fingerprint) {
-        Some(r) => Some(r.clone()),
+    let known = match cache.alerts.get(&alert.fingerprint).cloned().or_else(|| rules.warm_record(&alert.fingerprint)) {
+        Some(r) => Some(r),
         None => load_record(tx, &alert.fingerprint).await?,
     };
     // A repeat of a firing alert only needs its own incident (to see whether it should be
@@ -155,7 +159,9 @@ async fn apply_one(
         None => group_head(tx, &key).await?,
     };
     let group_incident = match head {
-        Some(id) => incident_brief(tx, cache, id).await?.filter(|(st, _)| st.is_open()).map(|(_, sev)| (id, sev)),
+        Some(id) => {
+            incident_brief(tx, rules, cache, id).await?.filter(|(st, _)| st.is_open()).map(|(_, sev)| (id, sev))
+        }
         None => None,
     };
     let service = route.service.clone();

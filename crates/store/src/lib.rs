@@ -64,6 +64,7 @@ impl Store {
             policy: config.policy.clone(),
             alerts: config.alerts.clone(),
             oncall: config.oncall.clone(),
+            warm: matches!(db, db::Db::Sqlite(_)).then(Default::default),
         });
         let (events, _) = broadcast::channel(4096);
         let writer = writer::spawn(db.clone(), rules.clone(), events.clone());

@@ -76,6 +76,43 @@ pub(crate) struct Rules {
     pub policy: Policy,
     pub alerts: AlertConfig,
     pub oncall: sevwatch_core::oncall::OnCallConfig,
+    /// Committed alert records and incident heads, kept in memory to spare reads on the hot
+    /// ingest path. Only on SQLite, where this process is the single writer, so nothing else
+    /// can change a row behind it; with PostgreSQL replicas every read goes to the database.
+    pub warm: Option<std::sync::Mutex<Warm>>,
+}
+
+/// See [`Rules::warm`]. Filled only from committed transactions.
+#[derive(Default)]
+pub(crate) struct Warm {
+    pub alerts: HashMap<String, AlertRecord>,
+    pub briefs: HashMap<i64, (sevwatch_core::Status, sevwatch_core::Severity)>,
+}
+
+/// Bound on the warm cache: past it the cache starts over (reads refill it).
+const MAX_WARM: usize = 200_000;
+
+impl Rules {
+    pub(crate) fn warm_record(&self, fp: &str) -> Option<AlertRecord> {
+        self.warm.as_ref()?.lock().expect("warm cache lock").alerts.get(fp).cloned()
+    }
+
+    pub(crate) fn warm_brief(&self, id: i64) -> Option<(sevwatch_core::Status, sevwatch_core::Severity)> {
+        self.warm.as_ref()?.lock().expect("warm cache lock").briefs.get(&id).copied()
+    }
+
+    /// After a commit: what the transaction wrote is now the truth.
+    fn warm_up(&self, cache: BatchCache) {
+        let Some(warm) = &self.warm else { return };
+        let mut w = warm.lock().expect("warm cache lock");
+        if w.alerts.len() + cache.alerts.len() > MAX_WARM {
+            *w = Warm::default();
+        }
+        for (id, (inc, _)) in cache.incidents {
+            w.briefs.insert(id, (inc.status, inc.severity));
+        }
+        w.alerts.extend(cache.alerts);
+    }
 }
 
 /// Incidents, alert records and group heads already touched in the current transaction, so
@@ -205,6 +242,7 @@ async fn try_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Result<Vec<Result<Done
         });
     }
     tx.commit().await?;
+    rules.warm_up(cache);
     Ok(out)
 }
 
