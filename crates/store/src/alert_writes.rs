@@ -225,7 +225,6 @@ async fn apply_one(
                 out.events.extend(e);
             }
             cache.alerts.insert(record.fingerprint.clone(), record.clone());
-            upsert_record(tx, &record, alert).await?;
             let siblings = records_of(tx, cache, incident).await?;
             if let AutoResolve::At(at) = auto_resolve(siblings.iter(), cfg.auto_resolve_after) {
                 if let Ok(e) =
@@ -251,8 +250,8 @@ async fn apply_one(
             }
         }
     }
+    stage(cache, &record, alert);
     cache.alerts.insert(record.fingerprint.clone(), record.clone());
-    upsert_record(tx, &record, alert).await?;
     Ok(record.incident)
 }
 
@@ -304,26 +303,73 @@ async fn records_of(tx: &mut Tx, cache: &BatchCache, incident: IncidentId) -> Re
     Ok(out)
 }
 
-async fn upsert_record(tx: &mut Tx, r: &AlertRecord, alert: &Alert) -> Result<(), sqlx::Error> {
-    const SQL: &str =
-        "INSERT INTO alerts (fingerprint, source, status, incident_id, group_key, last_seen, record, alert) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (fingerprint) DO UPDATE SET source = excluded.source, \
-        status = excluded.status, incident_id = excluded.incident_id, group_key = excluded.group_key, \
-        last_seen = excluded.last_seen, record = excluded.record, alert = excluded.alert";
-    let record = serde_json::to_string(r).expect("alert records serialise");
+/// Queue the alert's row for [`flush`]; a later state of the same fingerprint replaces it.
+fn stage(cache: &mut BatchCache, r: &AlertRecord, alert: &Alert) {
     let alert_json = serde_json::to_string(alert).expect("alerts serialise").replace("\\u0000", "\u{fffd}");
-    with_tx!(tx, |c| sqlx::query(SQL)
-        .bind(&r.fingerprint)
-        .bind(r.source.as_str())
-        .bind(r.status.as_str())
-        .bind(r.incident.map(|i| i.0))
-        .bind(&r.group_key)
-        .bind(r.last_seen.as_millisecond())
-        .bind(&record)
-        .bind(&alert_json)
-        .execute(c)
-        .await
-        .map(|_| ()))
+    let row = (r.clone(), alert_json);
+    match cache.pending_index.get(&r.fingerprint) {
+        Some(&i) => cache.pending_alerts[i] = row,
+        None => {
+            cache.pending_index.insert(r.fingerprint.clone(), cache.pending_alerts.len());
+            cache.pending_alerts.push(row);
+        }
+    }
+}
+
+/// Rows per multi-row upsert: 8 parameters a row stays far below both databases' limits.
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// `INSERT ... VALUES (...), (...) ON CONFLICT ... DO UPDATE` for `rows` rows, built once per
+/// size: the same portable text serves both backends.
+fn upsert_sql(rows: usize) -> &'static str {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        (0..=ROWS_PER_STATEMENT)
+            .map(|n| {
+                let values: Vec<String> = (0..n)
+                    .map(|i| {
+                        let b = i * 8;
+                        format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8)
+                    })
+                    .collect();
+                format!(
+                    "INSERT INTO alerts (fingerprint, source, status, incident_id, group_key, last_seen, record, alert) \
+                     VALUES {} ON CONFLICT (fingerprint) DO UPDATE SET source = excluded.source, \
+                     status = excluded.status, incident_id = excluded.incident_id, group_key = excluded.group_key, \
+                     last_seen = excluded.last_seen, record = excluded.record, alert = excluded.alert",
+                    values.join(", ")
+                )
+            })
+            .collect()
+    });
+    &all[rows]
+}
+
+/// Write every staged alert row, before the transaction commits.
+pub(crate) async fn flush(tx: &mut Tx, cache: &mut BatchCache) -> Result<(), sqlx::Error> {
+    let rows = std::mem::take(&mut cache.pending_alerts);
+    cache.pending_index.clear();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = upsert_sql(chunk.len());
+        let records: Vec<String> =
+            chunk.iter().map(|(r, _)| serde_json::to_string(r).expect("alert records serialise")).collect();
+        with_tx!(tx, |c| {
+            let mut q = sqlx::query(sql);
+            for ((r, alert_json), record) in chunk.iter().zip(&records) {
+                q = q
+                    .bind(&r.fingerprint)
+                    .bind(r.source.as_str())
+                    .bind(r.status.as_str())
+                    .bind(r.incident.map(|i| i.0))
+                    .bind(&r.group_key)
+                    .bind(r.last_seen.as_millisecond())
+                    .bind(record)
+                    .bind(alert_json);
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
 }
 
 async fn group_head(tx: &mut Tx, key: &str) -> Result<Option<IncidentId>, sqlx::Error> {

@@ -122,6 +122,10 @@ pub(crate) struct BatchCache {
     pub incidents: HashMap<i64, (Incident, String)>,
     pub alerts: HashMap<String, AlertRecord>,
     pub silences: Option<Arc<Vec<sevwatch_core::alert::Silence>>>,
+    /// Alert rows to write before the commit, one per fingerprint (the last state wins), so a
+    /// batch writes its alerts in a few multi-row statements instead of one per alert.
+    pub pending_alerts: Vec<(AlertRecord, String)>,
+    pub pending_index: HashMap<String, usize>,
 }
 
 impl Store {
@@ -241,6 +245,7 @@ async fn try_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Result<Vec<Result<Done
             Op::FireJobs(now) => crate::jobs::fire_due(&mut tx, rules, *now, &mut cache).await?.map(Done::Jobs),
         });
     }
+    crate::alert_writes::flush(&mut tx, &mut cache).await?;
     tx.commit().await?;
     rules.warm_up(cache);
     Ok(out)

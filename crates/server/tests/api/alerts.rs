@@ -232,8 +232,15 @@ async fn the_pagerduty_endpoint_triggers_acknowledges_and_resolves(app: TestApp)
 async fn bad_alert_bodies_get_precise_client_errors(app: TestApp) {
     let path = "/api/v1/ingest/alertmanager";
     let raw = |ct: &'static str, body: Vec<u8>| {
-        let req =
-            app.http.post(format!("{}{path}", app.base)).bearer_auth(&app.admin).header("content-type", ct).body(body);
+        // A fresh connection each time: after a 413 the server closes the connection it did not
+        // read to the end, and a pooled connection would fail the next request.
+        let req = app
+            .http
+            .post(format!("{}{path}", app.base))
+            .bearer_auth(&app.admin)
+            .header("content-type", ct)
+            .header("connection", "close")
+            .body(body);
         async move {
             let r = req.send().await.unwrap();
             let s = r.status();
