@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{stdout, Server};
+use crate::helpers::{get_json, stdout, Server};
 
 fn am(alerts: Vec<Value>) -> Value {
     json!({ "version": "4", "status": "firing", "receiver": "sevwatch", "groupKey": "{}", "alerts": alerts })
@@ -130,16 +130,7 @@ async fn alert_crash_story(dir: &Path, database_url: Option<&str>) {
     }
     let acked = acked.lock().unwrap().clone();
     let restarted = tokio::task::block_in_place(|| Server::start(&data, database_url));
-    let http = reqwest::Client::new();
-    let alerts: Value = http
-        .get(format!("{}/api/v1/alerts?limit=10000", restarted.url))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let alerts: Value = get_json(&format!("{}/api/v1/alerts?limit=10000", restarted.url), &token).await;
     let stored: BTreeSet<String> = alerts["alerts"]
         .as_array()
         .unwrap()
@@ -156,24 +147,8 @@ async fn alert_crash_story(dir: &Path, database_url: Option<&str>) {
     for (group, incidents) in &incidents_per_group {
         assert_eq!(incidents.len(), 1, "{group} is spread over {incidents:?}");
     }
-    let list: Value = http
-        .get(format!("{}/api/v1/incidents?limit=100", restarted.url))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(&format!("{}/api/v1/incidents?limit=100", restarted.url), &token).await;
     assert_eq!(list["incidents"].as_array().unwrap().len(), incidents_per_group.len());
-    let verify: Value = http
-        .get(format!("{}/api/v1/verify", restarted.url))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verify: Value = get_json(&format!("{}/api/v1/verify", restarted.url), &token).await;
     assert_eq!(verify["ok"], true, "{verify}");
 }

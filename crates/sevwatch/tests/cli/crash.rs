@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use crate::helpers::Server;
+use crate::helpers::{get_json, post_json, Server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_kill_9_on_sqlite() {
@@ -30,16 +30,12 @@ async fn crash_story(dir: &std::path::Path, database_url: Option<&str>) {
     let base = server.url.clone();
     let mut incidents = Vec::new();
     for n in 0..4 {
-        let v: Value = http
-            .post(format!("{base}/api/v1/incidents"))
-            .bearer_auth(&token)
-            .json(&json!({ "title": format!("burst {n}"), "severity": "P2" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = post_json(
+            &format!("{base}/api/v1/incidents"),
+            &token,
+            &json!({ "title": format!("burst {n}"), "severity": "P2" }),
+        )
+        .await;
         incidents.push(v["id"].as_str().unwrap().to_string());
     }
     let acked: Arc<Mutex<BTreeSet<(String, String)>>> = Arc::default();
@@ -84,15 +80,7 @@ async fn crash_story(dir: &std::path::Path, database_url: Option<&str>) {
     let base = restarted.url.clone();
     let mut stored = BTreeSet::new();
     for id in &incidents {
-        let v: Value = http
-            .get(format!("{base}/api/v1/incidents/{id}/timeline"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = get_json(&format!("{base}/api/v1/incidents/{id}/timeline"), &token).await;
         for e in v["events"].as_array().unwrap() {
             if e["type"] == "note_added" {
                 stored.insert((id.clone(), e["data"]["text"].as_str().unwrap().to_string()));
@@ -101,8 +89,7 @@ async fn crash_story(dir: &std::path::Path, database_url: Option<&str>) {
     }
     let lost: Vec<_> = acked.difference(&stored).collect();
     assert!(lost.is_empty(), "{} acknowledged write(s) lost after kill -9, e.g. {:?}", lost.len(), lost.first());
-    let verify: Value =
-        http.get(format!("{base}/api/v1/verify")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let verify: Value = get_json(&format!("{base}/api/v1/verify"), &token).await;
     assert_eq!(verify["ok"], true, "{verify}");
     assert_eq!(verify["incidents"], 4);
 }

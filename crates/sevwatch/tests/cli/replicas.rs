@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::Server;
+use crate::helpers::{get_json, post_json, Server};
 
 const POLICY: &str = r#"
 [[users]]
@@ -42,20 +42,15 @@ async fn each_escalation_step_pages_once_across_replicas_when_one_dies() {
         (Server::start_with(&data, Some(&url), Some(&cfg)), Server::start_with(&data, Some(&url), Some(&cfg)))
     });
     let token = a.admin_token();
-    let http = reqwest::Client::new();
     let mut ids = Vec::new();
     for n in 0..30 {
         let base = if n % 2 == 0 { &a.url } else { &b.url };
-        let v: Value = http
-            .post(format!("{base}/api/v1/incidents"))
-            .bearer_auth(&token)
-            .json(&json!({ "title": format!("replica test {n}"), "severity": "P2" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = post_json(
+            &format!("{base}/api/v1/incidents"),
+            &token,
+            &json!({ "title": format!("replica test {n}"), "severity": "P2" }),
+        )
+        .await;
         ids.push(v["id"].as_str().unwrap().to_string());
     }
     // Let both engines work on the 2 s step, then kill one before the 4 s step is due.
@@ -65,15 +60,7 @@ async fn each_escalation_step_pages_once_across_replicas_when_one_dies() {
     loop {
         let mut pages: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
         for id in &ids {
-            let t: Value = http
-                .get(format!("{}/api/v1/incidents/{id}/timeline", b.url))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let t: Value = get_json(&format!("{}/api/v1/incidents/{id}/timeline", b.url), &token).await;
             for e in t["events"].as_array().unwrap().iter().filter(|e| e["type"] == "paged") {
                 pages
                     .entry(id.clone())
@@ -91,7 +78,6 @@ async fn each_escalation_step_pages_once_across_replicas_when_one_dies() {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let v: Value =
-        http.get(format!("{}/api/v1/verify", b.url)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let v: Value = get_json(&format!("{}/api/v1/verify", b.url), &token).await;
     assert_eq!(v["ok"], true, "{v}");
 }
