@@ -20,7 +20,7 @@ start() { # start NAME [--database-url URL]; sets URL and TOKEN
   SEVWATCH_LOG=warn "$BIN" serve --listen 127.0.0.1:0 --data-dir "$WORK/$name" "$@" 2> "$WORK/$name.log" &
   PIDS+=($!)
   for _ in $(seq 1 100); do
-    URL=$(sed -n 's/^sevwatch listening on \(http:[^ ]*\).*/\1/p' "$WORK/$name.log")
+    URL=$(sed -n 's/^sevwatch listening on \(http:[^ ]*\).*/\1/p' "$WORK/$name.log" 2>/dev/null || true)
     [ -n "$URL" ] && break
     sleep 0.1
   done

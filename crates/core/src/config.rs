@@ -480,6 +480,28 @@ pub fn default_toml() -> String {
         "# Runbook steps run on the responder's machine through the CLI unless the server may run them.\n\
          [runbooks]\nexecute_on_server = false\n# workdir = \"/srv/ops\"\ntimeout = \"1m\"\n\n",
     );
+    out.push_str(
+        "# Alerts in: severity from labels, grouping, auto-resolve, routes and maintenance windows.\n\
+         [alerts]\n\
+         severity_labels = [\"severity\", \"priority\", \"level\"]\n\
+         default_severity = \"P2\"\n\
+         auto_resolve_after = \"10m\"\n\
+         flap_changes = 4\n\
+         flap_window = \"10m\"\n\
+         group_by = [\"alertname\"]\n\
+         # [[alerts.routes]]\n\
+         # matchers = ['team=\"db\"']\n\
+         # service = \"database\"\n\
+         # [[alerts.maintenance]]\n\
+         # service = \"database\"\n\
+         # every = \"weekly\"\n\
+         # days = [\"sun\"]\n\
+         # at = \"02:00\"\n\
+         # duration = \"2h\"\n\
+         # timezone = \"Europe/Berlin\"\n\n\
+         # On-call: [[users]], [[schedules]] and [[escalation_policies]] replace the defaults by id\n\
+         # (a `default` schedule with primary and secondary layers, policies p0-p4); see README.md.\n\n",
+    );
     out.push_str("# Each phase listed here replaces that phase's default items.\n[checklists]\n");
     for (key, phase) in [
         ("detection", Phase::Detection),
