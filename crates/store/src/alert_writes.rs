@@ -194,7 +194,10 @@ async fn apply_one(
             let declare = Command::Declare {
                 title: clean(&title, sevwatch_core::command::MAX_TITLE),
                 severity,
-                service: service.as_deref().map(|s| clean(s, sevwatch_core::command::MAX_NAME)),
+                service: service
+                    .as_deref()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| clean(s, sevwatch_core::command::MAX_NAME)),
                 summary: alert.annotations.get("description").map(|s| clean(s, 16 * 1024)),
             };
             if let Ok(events) = run(tx, rules, cache, None, declare, op).await? {
