@@ -289,7 +289,11 @@ async fn load_record(tx: &mut Tx, fp: &str) -> Result<Option<AlertRecord>, sqlx:
 }
 
 /// Every alert record attached to `incident`, with this batch's changes applied.
-async fn records_of(tx: &mut Tx, cache: &BatchCache, incident: IncidentId) -> Result<Vec<AlertRecord>, sqlx::Error> {
+pub(crate) async fn records_of(
+    tx: &mut Tx,
+    cache: &BatchCache,
+    incident: IncidentId,
+) -> Result<Vec<AlertRecord>, sqlx::Error> {
     const SQL: &str = "SELECT record FROM alerts WHERE incident_id = $1";
     let rows: Vec<String> = with_tx!(tx, |c| sqlx::query_scalar(SQL).bind(incident.0).fetch_all(c).await)?;
     let mut out: Vec<AlertRecord> = rows
@@ -398,17 +402,4 @@ async fn active_silences(tx: &mut Tx, now: Timestamp) -> Result<Vec<Silence>, sq
     const SQL: &str = "SELECT silence FROM silences WHERE ends_at > $1 AND starts_at <= $1";
     let rows: Vec<String> = with_tx!(tx, |c| sqlx::query_scalar(SQL).bind(now.as_millisecond()).fetch_all(c).await)?;
     Ok(rows.iter().filter_map(|s| serde_json::from_str(s).ok()).collect())
-}
-
-/// True when a record still fires (used by the auto-resolve timer's last check).
-pub(crate) fn firing(r: &AlertRecord) -> bool {
-    r.status == AlertStatus::Firing
-}
-
-pub(crate) async fn records_for_incident(
-    tx: &mut Tx,
-    cache: &BatchCache,
-    id: IncidentId,
-) -> Result<Vec<AlertRecord>, sqlx::Error> {
-    records_of(tx, cache, id).await
 }

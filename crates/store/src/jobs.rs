@@ -70,29 +70,50 @@ pub(crate) async fn fire_due(
             _ => {}
         }
         if kind == "auto_resolve" {
-            // Check again at firing time: an alert may have fired since the job was written.
-            let records = crate::alert_writes::records_for_incident(tx, cache, id).await?;
-            let quiet = !records.iter().any(crate::alert_writes::firing)
-                && matches!(auto_resolve(records.iter(), rules.alerts.auto_resolve_after), AutoResolve::At(t) if t <= now);
-            if quiet {
-                let root_cause = format!(
-                    "resolved by itself: every alert resolved and none fired again for {}",
-                    rules.alerts.auto_resolve_after
-                );
-                let op = IncidentOp {
-                    target: Some(id),
-                    command: Command::Resolve { root_cause: Some(root_cause), force: true },
-                    actor: "sevwatch".into(),
-                    now,
-                };
-                // Already resolved by a person: nothing to do.
-                if let Ok(w) = apply_op(tx, &rules.policy, &op, cache).await? {
-                    out.events.extend(w.events);
-                }
-            }
+            fire_auto_resolve(tx, rules, cache, &key, id, now, &mut out.events).await?;
         }
     }
     Ok(Ok(out))
+}
+
+/// Resolve the incident if its alerts are still all resolved and quiet long enough. Checked
+/// again at firing time: an alert may have fired since the job was written (then nothing
+/// happens), or the job may fire a moment before the quiet period ends, since job times are
+/// whole milliseconds and the records' are not (then it is set again for that moment).
+async fn fire_auto_resolve(
+    tx: &mut Tx,
+    rules: &Rules,
+    cache: &mut BatchCache,
+    key: &str,
+    id: IncidentId,
+    now: Timestamp,
+    events: &mut Vec<SealedEvent>,
+) -> Result<(), sqlx::Error> {
+    let records = crate::alert_writes::records_of(tx, cache, id).await?;
+    match auto_resolve(records.iter(), rules.alerts.auto_resolve_after) {
+        AutoResolve::Cancel => Ok(()),
+        AutoResolve::At(t) if t > now => {
+            let next = Timestamp::from_millisecond(t.as_millisecond() + 1).unwrap_or(t);
+            schedule(tx, key, "auto_resolve", Some(id), next).await
+        }
+        AutoResolve::At(_) => {
+            let root_cause = format!(
+                "resolved by itself: every alert resolved and none fired again for {}",
+                rules.alerts.auto_resolve_after
+            );
+            let op = IncidentOp {
+                target: Some(id),
+                command: Command::Resolve { root_cause: Some(root_cause), force: true },
+                actor: "sevwatch".into(),
+                now,
+            };
+            // Already resolved by a person: nothing to do.
+            if let Ok(w) = apply_op(tx, &rules.policy, &op, cache).await? {
+                events.extend(w.events);
+            }
+            Ok(())
+        }
+    }
 }
 
 impl Store {

@@ -64,17 +64,11 @@ mod tests {
             escalation_policy: None,
             group_by: GroupBy::Labels(vec!["alertname".into()]),
         };
-        let alert = |fp: &str, labels: &[(&str, &str)]| super::super::Alert {
-            source: super::super::AlertSource::Pagerduty,
-            fingerprint: fp.into(),
-            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            annotations: Default::default(),
-            status: super::super::AlertStatus::Firing,
-            starts_at: None,
-            ends_at: None,
-            summary: None,
-            links: vec![],
-            raw_severity: None,
+        let alert = |fp: &str, labels: &[(&str, &str)]| {
+            let mut a =
+                super::super::Alert::bare(super::super::AlertSource::Pagerduty, fp, super::super::AlertStatus::Firing);
+            a.labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            a
         };
         let a = group_key_for(&route, &alert("k1", &[("class", "disk")]));
         let b = group_key_for(&route, &alert("k2", &[("class", "disk")]));

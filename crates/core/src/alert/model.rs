@@ -91,6 +91,23 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// An alert with only its identity and status (labels, annotations and the rest empty):
+    /// what a PagerDuty `resolve` carries, and a starting point for tests.
+    pub fn bare(source: AlertSource, fingerprint: impl Into<String>, status: AlertStatus) -> Alert {
+        Alert {
+            source,
+            fingerprint: fingerprint.into(),
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+            status,
+            starts_at: None,
+            ends_at: None,
+            summary: None,
+            links: Vec::new(),
+            raw_severity: None,
+        }
+    }
+
     /// The rule's name: the `alertname` label, or what Grafana uses when that label is absent.
     pub fn name(&self) -> Option<&str> {
         ["alertname", "__alert_rule_title__", "rulename"]

@@ -87,24 +87,14 @@ impl Route {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::*;
     use crate::alert::{AlertSource, AlertStatus};
 
     fn alert(labels: &[(&str, &str)]) -> Alert {
-        Alert {
-            source: AlertSource::Alertmanager,
-            fingerprint: "f".into(),
-            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            annotations: BTreeMap::new(),
-            status: AlertStatus::Firing,
-            starts_at: None,
-            ends_at: None,
-            summary: None,
-            links: vec![],
-            raw_severity: None,
-        }
+        let mut a = Alert::bare(AlertSource::Alertmanager, "f", AlertStatus::Firing);
+        a.labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        a
     }
 
     fn route(matchers: &[&str], service: &str) -> Route {

@@ -51,7 +51,6 @@ pub fn silences_alert(silence: &Silence, alert: &Alert, now: Timestamp) -> bool 
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::*;
     use crate::alert::{AlertSource, AlertStatus};
@@ -72,18 +71,9 @@ mod tests {
     }
 
     fn alert(labels: &[(&str, &str)]) -> Alert {
-        Alert {
-            source: AlertSource::Alertmanager,
-            fingerprint: "f".into(),
-            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            annotations: BTreeMap::new(),
-            status: AlertStatus::Firing,
-            starts_at: None,
-            ends_at: None,
-            summary: None,
-            links: vec![],
-            raw_severity: None,
-        }
+        let mut a = Alert::bare(AlertSource::Alertmanager, "f", AlertStatus::Firing);
+        a.labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        a
     }
 
     #[test]

@@ -183,18 +183,7 @@ pub async fn pagerduty_enqueue(
         }
         pagerduty::PagerDutyEvent::Acknowledge { dedup_key, .. } => (vec![], vec![dedup_key.clone()], dedup_key),
         pagerduty::PagerDutyEvent::Resolve { dedup_key, .. } => {
-            let resolved = Alert {
-                source: AlertSource::Pagerduty,
-                fingerprint: dedup_key.clone(),
-                labels: Default::default(),
-                annotations: Default::default(),
-                status: AlertStatus::Resolved,
-                starts_at: None,
-                ends_at: None,
-                summary: None,
-                links: vec![],
-                raw_severity: None,
-            };
+            let resolved = Alert::bare(AlertSource::Pagerduty, dedup_key.clone(), AlertStatus::Resolved);
             (vec![resolved], vec![], dedup_key)
         }
         pagerduty::PagerDutyEvent::Change(_) => unreachable!("refused above"),
