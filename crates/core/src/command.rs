@@ -118,6 +118,15 @@ pub enum Command {
     EscalateNow {
         reason: Option<String>,
     },
+    /// A communication was sent about the incident (`comms send`): the rendered text goes on
+    /// the timeline and, for the incident's own updates, restarts the update cadence.
+    PostUpdate {
+        template: String,
+        subject: Option<String>,
+        body: String,
+        /// Where it goes (channel names); empty means "the channels routed for the incident".
+        channels: Vec<String>,
+    },
     /// The engine saw an SLA deadline pass.
     RecordSlaBreach {
         target: String,
@@ -402,6 +411,24 @@ pub fn decide(
                 )));
             }
             ev(EventKind::EscalatedManually { reason: optional("reason", reason, MAX_TEXT)? })
+        }
+        Command::PostUpdate { template, subject, body, channels } => {
+            if inc.status == Status::Closed {
+                return Err(closed());
+            }
+            let mut names = Vec::with_capacity(channels.len());
+            for (i, c) in channels.iter().enumerate() {
+                let c = required(&format!("channels[{i}]"), c, MAX_NAME)?;
+                if !names.contains(&c) {
+                    names.push(c);
+                }
+            }
+            ev(EventKind::UpdatePosted {
+                template: required("template", template, MAX_NAME)?,
+                subject: optional("subject", subject, MAX_TITLE * 2)?,
+                body: required("body", body, MAX_TEXT)?,
+                channels: names,
+            })
         }
         Command::RecordSlaBreach { target, deadline, notified } => {
             let key = format!("{target}@{deadline}");

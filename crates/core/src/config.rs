@@ -196,6 +196,7 @@ impl Checker {
                 // Validated by the notify crate at the edge: channels, routes, templates.
                 "channels",
                 "channel_routes",
+                "outbox",
                 "templates_dir",
             ],
         );

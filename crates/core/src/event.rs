@@ -145,6 +145,17 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A communication went out (`comms send`): which template, the text as sent, and the
+    /// channels it was addressed to (empty: those routed for the incident's severity and
+    /// service). Restarts the update cadence.
+    UpdatePosted {
+        template: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        body: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        channels: Vec<String>,
+    },
     /// An SLA deadline passed: `response`, `resolution` or `update`.
     SlaBreached {
         target: String,
@@ -181,6 +192,7 @@ impl EventKind {
             EventKind::AlertFlapping { .. } => "alert_flapping",
             EventKind::Paged { .. } => "paged",
             EventKind::EscalatedManually { .. } => "escalated_manually",
+            EventKind::UpdatePosted { .. } => "update_posted",
             EventKind::SlaBreached { .. } => "sla_breached",
         }
     }
@@ -261,6 +273,13 @@ impl EventKind {
                 Some(r) => format!("escalated by hand: {r}"),
                 None => "escalated by hand".into(),
             },
+            EventKind::UpdatePosted { template, subject, channels, .. } => {
+                let to = if channels.is_empty() { String::new() } else { format!(" to {}", channels.join(", ")) };
+                match subject {
+                    Some(s) => format!("{template} sent{to}: {s}"),
+                    None => format!("{template} sent{to}"),
+                }
+            }
             EventKind::SlaBreached { target, deadline, notified } => {
                 let who = if notified.is_empty() { String::new() } else { format!("; told {}", notified.join(", ")) };
                 format!("{target} target missed (deadline {deadline}){who}")

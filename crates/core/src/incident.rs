@@ -210,6 +210,7 @@ impl Incident {
                 self.escalation.fired.push(crate::oncall::StepRef { round: *round, step: *step })
             }
             EventKind::EscalatedManually { .. } => self.escalation.manual.push(e.at),
+            EventKind::UpdatePosted { .. } => self.last_update_at = e.at,
             EventKind::SlaBreached { target, deadline, .. } => {
                 let key = format!("{target}@{deadline}");
                 if !self.escalation.breached.contains(&key) {

@@ -28,6 +28,8 @@ fn command() -> impl Strategy<Value = Command> {
         "(resolution\\.root-cause-identified|nope)".prop_map(|item| Command::Uncheck { item }),
         (text(), any::<bool>()).prop_map(|(root_cause, force)| Command::Resolve { root_cause, force }),
         Just(Command::Close),
+        ("(status-update|customer-progress| )", text(), "[a-z ]{0,8}", prop::collection::vec("(#ops|#ops|)", 0..3))
+            .prop_map(|(template, subject, body, channels)| Command::PostUpdate { template, subject, body, channels }),
         text().prop_map(|reason| Command::Reopen { reason }),
         Just(Command::Declare { title: "again".into(), severity: Severity::P1, service: None, summary: None }),
     ]

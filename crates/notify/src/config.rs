@@ -27,6 +27,14 @@
 //! severities = ["P0", "P1"]          # empty or absent: any
 //! services = ["payments"]            # empty or absent: any
 //! channel = "ops-mail"
+//!
+//! [outbox]
+//! max_attempts = 8                    # then the message is dead-lettered
+//! backoff = "10s"                     # first retry; doubles each time (with jitter)
+//! max_backoff = "10m"
+//! contact_webhook_secret = "..."      # signs messages to users' own webhook contacts
+//! contact_timeout = "10s"
+//! concurrency = 32                    # deliveries in flight at once
 //! ```
 //!
 //! The settings themselves (and how secrets are kept out of `Debug`) are in [`crate::settings`].
@@ -40,7 +48,8 @@ use toml::{Table, Value};
 
 use crate::route::ChannelRoute;
 pub use crate::settings::{
-    ChannelConfig, ChannelKind, EmailConfig, NotifyConfig, Secret, SmtpTls, DEFAULT_TIMEOUT, PAGERDUTY_EVENTS_URL,
+    ChannelConfig, ChannelKind, EmailConfig, NotifyConfig, OutboxSettings, Secret, SmtpTls, DEFAULT_TIMEOUT,
+    PAGERDUTY_EVENTS_URL,
 };
 
 const CHANNEL_KEYS: &[&str] = &[
@@ -171,6 +180,69 @@ impl Check<'_> {
         }
     }
 
+    /// A positive duration (`10s`, `5m`).
+    fn duration(&mut self, t: &Table, path: &str, key: &str) -> Option<Duration> {
+        let s = self.string(t, path, key)?;
+        match s.parse::<sevwatch_core::Duration>() {
+            Ok(d) if d.as_millis() > 0 => Some(Duration::from_millis(d.as_millis().unsigned_abs())),
+            Ok(_) => {
+                self.err(join(path, key), "must be longer than zero");
+                None
+            }
+            Err(e) => {
+                self.err(join(path, key), e.to_string());
+                None
+            }
+        }
+    }
+
+    fn positive(&mut self, t: &Table, path: &str, key: &str, max: i64) -> Option<i64> {
+        match t.get(key)? {
+            Value::Integer(n) if (1..=max).contains(n) => Some(*n),
+            Value::Integer(n) => {
+                self.err(join(path, key), format!("{n} is out of range (1 to {max})"));
+                None
+            }
+            other => {
+                self.err(join(path, key), format!("expected an integer, found {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn outbox(&mut self, t: &Table, path: &str) -> OutboxSettings {
+        const KEYS: &[&str] =
+            &["max_attempts", "backoff", "max_backoff", "contact_webhook_secret", "contact_timeout", "concurrency"];
+        for k in t.keys() {
+            if !KEYS.contains(&k.as_str()) {
+                self.err(join(path, k), format!("unknown key (expected one of: {})", KEYS.join(", ")));
+            }
+        }
+        let mut o = OutboxSettings::default();
+        if let Some(n) = self.positive(t, path, "max_attempts", 100) {
+            o.retry.max_attempts = n as u32;
+        }
+        if let Some(d) = self.duration(t, path, "backoff") {
+            o.retry.base = d;
+        }
+        if let Some(d) = self.duration(t, path, "max_backoff") {
+            o.retry.max = d;
+        }
+        if o.retry.max < o.retry.base {
+            self.err(join(path, "max_backoff"), "must not be shorter than backoff");
+        }
+        if let Some(s) = self.string(t, path, "contact_webhook_secret") {
+            o.contact_webhook_secret = Secret::new(s);
+        }
+        if let Some(d) = self.duration(t, path, "contact_timeout") {
+            o.contact_timeout = d;
+        }
+        if let Some(n) = self.positive(t, path, "concurrency", 1024) {
+            o.concurrency = n as usize;
+        }
+        o
+    }
+
     fn channel(&mut self, t: &Table, path: &str) -> Option<ChannelConfig> {
         for k in t.keys() {
             if !CHANNEL_KEYS.contains(&k.as_str()) {
@@ -204,20 +276,7 @@ impl Check<'_> {
                 self.err(join(path, k), format!("not used by kind = \"{kind}\""));
             }
         }
-        let timeout = match self.string(t, path, "timeout") {
-            None => Some(DEFAULT_TIMEOUT),
-            Some(s) => match s.parse::<sevwatch_core::Duration>() {
-                Ok(d) if d.as_millis() > 0 => Some(Duration::from_millis(d.as_millis().unsigned_abs())),
-                Ok(_) => {
-                    self.err(join(path, "timeout"), "must be longer than zero");
-                    None
-                }
-                Err(e) => {
-                    self.err(join(path, "timeout"), e.to_string());
-                    None
-                }
-            },
-        };
+        let timeout = if t.contains_key("timeout") { self.duration(t, path, "timeout") } else { Some(DEFAULT_TIMEOUT) };
         let kind = match kind.as_str() {
             "slack" => self.url(t, path, "url", &kind).map(|u| ChannelKind::Slack { url: Secret::new(u) }),
             "discord" => self.url(t, path, "url", &kind).map(|u| ChannelKind::Discord { url: Secret::new(u) }),
@@ -326,7 +385,7 @@ impl Check<'_> {
 }
 
 /// Read the notification keys of `t` (the root table, or a section: `path` is its key path).
-/// Keys other than `channels`, `channel_routes` and `templates_dir` are left to the caller.
+/// Keys other than `channels`, `channel_routes`, `outbox` and `templates_dir` are left to the caller.
 pub fn parse(t: &Table, path: &str, problems: &mut Vec<ConfigProblem>) -> NotifyConfig {
     let mut c = Check { problems };
     let mut cfg = NotifyConfig::default();
@@ -360,6 +419,11 @@ pub fn parse(t: &Table, path: &str, problems: &mut Vec<ConfigProblem>) -> Notify
                 cfg.routes.push(r);
             }
         }
+    }
+    match t.get("outbox") {
+        Some(Value::Table(o)) => cfg.outbox = c.outbox(o, &prefixed("outbox".into())),
+        Some(other) => c.err(prefixed("outbox".into()), format!("expected a table, found {}", other.type_str())),
+        None => {}
     }
     if let Some(dir) = c.string(t, path, "templates_dir") {
         let dir = PathBuf::from(dir);

@@ -14,13 +14,15 @@ pub mod channel;
 pub mod config;
 pub mod context;
 pub mod delivery;
+pub mod plan;
 pub mod route;
 pub mod settings;
 pub mod templates;
 
 pub use channel::webhook::verify_signature;
 pub use channel::{deliver_all, http_client, Channel, Notification};
-pub use config::{parse, ChannelConfig, ChannelKind, EmailConfig, NotifyConfig, Secret, SmtpTls};
+pub use config::{parse, ChannelConfig, ChannelKind, EmailConfig, NotifyConfig, OutboxSettings, Secret, SmtpTls};
+pub use plan::{plan, Planned, Recipient};
 pub use context::{context, human_duration, TemplateContext};
 pub use delivery::{backoff, dead_letter, Delivery, RetryPolicy};
 pub use route::{default_routes, route, ChannelRoute};

@@ -7,6 +7,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::delivery::RetryPolicy;
 use crate::route::{default_routes, ChannelRoute};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -86,11 +87,41 @@ pub struct NotifyConfig {
     /// The runbooks' routes ([`default_routes`]) unless `[[channel_routes]]` is given.
     pub routes: Vec<ChannelRoute>,
     pub templates_dir: Option<PathBuf>,
+    pub outbox: OutboxSettings,
+}
+
+/// `[outbox]`: how deliveries are retried, and how messages to people's own endpoints go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxSettings {
+    pub retry: RetryPolicy,
+    /// Signs messages to users' `webhook` contacts (channels have their own secret). Empty
+    /// unless configured: the signature is then only a checksum.
+    pub contact_webhook_secret: Secret,
+    /// How long a user's Slack, Discord or webhook contact may take to answer.
+    pub contact_timeout: Duration,
+    /// Deliveries in flight at once per process.
+    pub concurrency: usize,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            retry: RetryPolicy::default(),
+            contact_webhook_secret: Secret::new(""),
+            contact_timeout: DEFAULT_TIMEOUT,
+            concurrency: 32,
+        }
+    }
 }
 
 impl Default for NotifyConfig {
     fn default() -> Self {
-        NotifyConfig { channels: Vec::new(), routes: default_routes(), templates_dir: None }
+        NotifyConfig {
+            channels: Vec::new(),
+            routes: default_routes(),
+            templates_dir: None,
+            outbox: OutboxSettings::default(),
+        }
     }
 }
 

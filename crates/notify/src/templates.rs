@@ -30,6 +30,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("customer-progress", include_str!("../templates/customer-progress.j2")),
     ("customer-resolution", include_str!("../templates/customer-resolution.j2")),
     ("postmortem-reminder", include_str!("../templates/postmortem-reminder.j2")),
+    ("update-reminder", include_str!("../templates/update-reminder.j2")),
 ];
 
 /// File name extensions an override may have; `<dir>/<name>.j2` or `<dir>/<name>.txt`.

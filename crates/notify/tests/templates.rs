@@ -67,6 +67,7 @@ fn every_default_template_renders_for_a_sample_incident() {
         "customer-progress",
         "customer-resolution",
         "postmortem-reminder",
+        "update-reminder",
     ] {
         let r = t.render(name, &ctx).unwrap_or_else(|e| panic!("{name}: {e}"));
         let subject = r.subject.unwrap_or_else(|| panic!("{name} has a subject"));

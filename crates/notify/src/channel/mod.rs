@@ -15,7 +15,7 @@ pub mod webhook;
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sevwatch_core::{Incident, Severity, Status, Timestamp};
 
 use crate::config::{ChannelConfig, ChannelKind};
@@ -24,7 +24,7 @@ use crate::templates::Rendered;
 
 /// One message about one incident, ready for any channel: the rendered text plus the facts
 /// rich formats show as fields (Slack sections, Discord embed fields, PagerDuty details).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
     /// `INC-42`; also PagerDuty's dedup key.
     pub incident_id: String,
