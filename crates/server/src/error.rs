@@ -68,6 +68,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(id) => ApiError::not_found(format!("no incident {id}")),
+            StoreError::Missing(what) => ApiError::not_found(what),
             StoreError::Domain(d) => d.into(),
             StoreError::Closed => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down"),
             other => ApiError::internal(other),

@@ -11,6 +11,7 @@ pub mod engine;
 mod error;
 mod json;
 mod openapi;
+pub mod outbox;
 mod routes;
 mod token_cache;
 mod views;
@@ -36,11 +37,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
-        Self::with_templates(store, config, sevwatch_notify::Templates::defaults())
+        Self::with_templates(store, config, Arc::new(sevwatch_notify::Templates::defaults()))
     }
 
-    pub fn with_templates(store: Store, config: Config, templates: sevwatch_notify::Templates) -> Self {
-        AppState { store, config: Arc::new(config), templates: Arc::new(templates), tokens: Arc::default() }
+    pub fn with_templates(store: Store, config: Config, templates: Arc<sevwatch_notify::Templates>) -> Self {
+        AppState { store, config: Arc::new(config), templates, tokens: Arc::default() }
     }
 }
 
@@ -57,6 +58,8 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::alerts::router())
         .merge(routes::oncall::router())
         .merge(routes::comms::router())
+        .merge(routes::outbox::router())
+        .merge(routes::users::router())
         .merge(routes::stream::router())
         .merge(openapi::router())
         .fallback(routes::health::not_found)
@@ -67,11 +70,13 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serve until ctrl-c or SIGTERM, then finish in-flight requests. Starts the engine that fires
-/// durable timers.
+/// durable timers and the worker that delivers the outbox.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let engine = engine::spawn(state.store.clone());
+    let deliveries = outbox::spawn(state.store.clone());
     let served = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await;
     engine.abort();
+    deliveries.abort();
     served
 }
 

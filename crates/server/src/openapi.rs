@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{alerts, comms, health, incidents, ingest, oncall, runbooks, runs, stream, tokens};
+use crate::routes::{alerts, comms, health, incidents, ingest, oncall, outbox, runbooks, runs, stream, tokens, users};
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -22,7 +22,9 @@ use crate::AppState;
         ingest::alertmanager_webhook, ingest::grafana_webhook, ingest::generic_webhook, ingest::pagerduty_enqueue,
         alerts::list_alerts, alerts::create_silence, alerts::list_silences, alerts::expire_silence,
         oncall::list_schedules, oncall::who_is_on_call, oncall::calendar, oncall::list_policies, oncall::escalate_now,
-        comms::preview,
+        comms::preview, comms::send,
+        outbox::list, outbox::show, outbox::retry, outbox::retry_dead,
+        users::list, users::show, users::put, users::remove,
         runbooks::import, runbooks::list, runbooks::show,
         runs::start_run, runs::show_run, runs::start_step, runs::step_result, runs::skip_step, runs::interrupt_step,
     ),

@@ -21,3 +21,19 @@ pub(crate) fn claim_due_jobs(postgres: bool) -> &'static str {
         "SELECT key, kind, incident_id FROM jobs WHERE due_at <= $1 ORDER BY due_at LIMIT $2"
     }
 }
+
+/// Claim up to `$2` outbox messages due at `$1` (pending, or claimed by a worker whose lease
+/// has lapsed), leasing them until `$3`. PostgreSQL skips rows another replica is claiming.
+pub(crate) fn claim_outbox(postgres: bool) -> &'static str {
+    if postgres {
+        "UPDATE outbox SET status = 'sending', next_at = $3 WHERE id IN (SELECT id FROM outbox \
+         WHERE status IN ('pending', 'sending') AND next_at <= $1 ORDER BY next_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         RETURNING id, incident_id, event_seq, recipient, contact, template, message, status, attempts, next_at, \
+         created_at, updated_at, last_error, last_status"
+    } else {
+        "UPDATE outbox SET status = 'sending', next_at = $3 WHERE id IN (SELECT id FROM outbox \
+         WHERE status IN ('pending', 'sending') AND next_at <= $1 ORDER BY next_at LIMIT $2) \
+         RETURNING id, incident_id, event_seq, recipient, contact, template, message, status, attempts, next_at, \
+         created_at, updated_at, last_error, last_status"
+    }
+}

@@ -6,6 +6,9 @@ use sevwatch_core::{DomainError, IncidentId};
 pub enum StoreError {
     #[error("{0} not found")]
     NotFound(IncidentId),
+    /// Something other than an incident does not exist (`no outbox message 12`).
+    #[error("{0}")]
+    Missing(String),
     /// The domain refused the command; nothing was written.
     #[error(transparent)]
     Domain(#[from] DomainError),

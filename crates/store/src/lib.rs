@@ -15,8 +15,10 @@ mod error;
 mod escalation;
 mod incidents;
 mod jobs;
+mod outbox;
 mod runbooks;
 mod tokens;
+mod users;
 mod writer;
 
 use std::sync::Arc;
@@ -31,8 +33,10 @@ pub use db::Backend;
 pub use error::StoreError;
 pub use incidents::{IncidentVerification, ListFilter};
 pub use jobs::JobsFired;
+pub use outbox::{after_attempt, OutboxAttempt, OutboxFilter, OutboxItem, STATUSES as OUTBOX_STATUSES};
 pub use runbooks::{Imported, RunbookRecord};
 pub use tokens::TokenInfo;
+pub use users::{UserRecord, UserSource};
 pub use writer::{IncidentOp, Written};
 
 /// Handle to the database; cheap to clone.
@@ -56,8 +60,21 @@ impl Store {
         Self::open_configured(backend, &Config { policy, alerts, ..Config::default() }).await
     }
 
-    /// Open with every rule of a configuration: severity policy, alerts, on-call.
+    /// Open with every rule of a configuration: severity policy, alerts, on-call; notifications
+    /// by default (the runbooks' routes, no channels, the built-in templates).
     pub async fn open_configured(backend: &Backend, config: &Config) -> Result<Store, StoreError> {
+        let templates = Arc::new(sevwatch_notify::Templates::defaults());
+        Self::open_full(backend, config, sevwatch_notify::NotifyConfig::default(), templates).await
+    }
+
+    /// Open with every rule, including the notification channels, routes and templates that
+    /// decide what the outbox sends.
+    pub async fn open_full(
+        backend: &Backend,
+        config: &Config,
+        notify: sevwatch_notify::NotifyConfig,
+        templates: Arc<sevwatch_notify::Templates>,
+    ) -> Result<Store, StoreError> {
         let db = db::Db::connect(backend).await?;
         db.migrate().await?;
         let rules = Arc::new(writer::Rules {
@@ -65,6 +82,8 @@ impl Store {
             alerts: config.alerts.clone(),
             oncall: config.oncall.clone(),
             warm: matches!(db, db::Db::Sqlite(_)).then(Default::default),
+            notify: writer::Notifier { config: notify, templates },
+            outbox_ready: Arc::default(),
         });
         let (events, _) = broadcast::channel(4096);
         let writer = writer::spawn(db.clone(), rules.clone(), events.clone());

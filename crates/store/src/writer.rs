@@ -49,6 +49,16 @@ pub(crate) enum Op {
     FireJobs(Timestamp),
 }
 
+impl Op {
+    fn now(&self) -> Timestamp {
+        match self {
+            Op::Incident(o) => o.now,
+            Op::Alerts(o) => o.now,
+            Op::FireJobs(now) => *now,
+        }
+    }
+}
+
 /// What an [`Op`] did once committed.
 pub(crate) enum Done {
     Incident(Box<Written>),
@@ -80,6 +90,16 @@ pub(crate) struct Rules {
     /// ingest path. Only on SQLite, where this process is the single writer, so nothing else
     /// can change a row behind it; with PostgreSQL replicas every read goes to the database.
     pub warm: Option<std::sync::Mutex<Warm>>,
+    /// What messages events send, and the templates that word them.
+    pub notify: Notifier,
+    /// Woken after a commit that queued messages.
+    pub outbox_ready: Arc<tokio::sync::Notify>,
+}
+
+/// Notification settings and templates, for writing the outbox.
+pub(crate) struct Notifier {
+    pub config: sevwatch_notify::NotifyConfig,
+    pub templates: Arc<sevwatch_notify::Templates>,
 }
 
 /// See [`Rules::warm`]. Filled only from committed transactions.
@@ -217,8 +237,9 @@ async fn try_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Result<Vec<Result<Done
     let mut tx = db.begin_write().await?;
     let mut cache = BatchCache::default();
     let mut out = Vec::with_capacity(ops.len());
+    let mut queued = 0;
     for op in ops {
-        out.push(match op {
+        let result = match op {
             Op::Incident(o) => {
                 let mut done = apply_op(&mut tx, &rules.policy, o, &mut cache).await?;
                 // Paging happens in the same transaction as the command that asks for it, so the
@@ -243,11 +264,21 @@ async fn try_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Result<Vec<Result<Done
             }
             Op::Alerts(o) => crate::alert_writes::apply_alerts(&mut tx, rules, o, &mut cache).await?.map(Done::Alerts),
             Op::FireJobs(now) => crate::jobs::fire_due(&mut tx, rules, *now, &mut cache).await?.map(Done::Jobs),
-        });
+        };
+        // The messages these events send are written in the same transaction as the events.
+        if let Ok(done) = &result {
+            if !done.events().is_empty() {
+                queued += crate::outbox::enqueue(&mut tx, rules, &cache, done.events(), op.now()).await?;
+            }
+        }
+        out.push(result);
     }
     crate::alert_writes::flush(&mut tx, &mut cache).await?;
     tx.commit().await?;
     rules.warm_up(cache);
+    if queued > 0 {
+        rules.outbox_ready.notify_one();
+    }
     Ok(out)
 }
 

@@ -124,7 +124,8 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn is_id(s: &str) -> bool {
+/// A kebab-case id (`vp-engineering`): users, schedules and policies.
+pub fn is_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')

@@ -15,7 +15,7 @@ pub mod schedule;
 pub mod sla_actions;
 pub mod user;
 
-pub use config::{parse, OnCallConfig};
+pub use config::{is_id, parse, OnCallConfig};
 pub use escalate::{escalate, timeline, DueStep, Escalation, EscalationInput, Resolved, StepRef};
 pub use escalation::{BusinessHours, EscalationPolicy, Step, Target};
 pub use ics::to_ics;

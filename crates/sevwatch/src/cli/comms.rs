@@ -1,8 +1,10 @@
-//! `sevwatch comms preview INC-n --template NAME [--set FIELD=VALUE]...`.
+//! `sevwatch comms preview|send INC-n --template NAME [--set FIELD=VALUE]... [--channel NAME]...`.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use serde_json::{json, Value};
 
 use super::client::{enc, Client};
 
@@ -12,12 +14,25 @@ pub enum CommsCmd {
     Preview {
         id: String,
         /// incident-declared, status-update, resolved, escalation-notice, customer-initial,
-        /// customer-progress, customer-resolution, postmortem-reminder
+        /// customer-progress, customer-resolution, postmortem-reminder, update-reminder
         #[arg(long)]
         template: String,
         /// Extra fields, e.g. --set impact="EU customers cannot log in" (repeatable).
         #[arg(long = "set", value_parser = parse_field)]
         fields: Vec<(String, String)>,
+    },
+    /// Send a communication: the text goes on the timeline (restarting the update cadence)
+    /// and out to the channels named, or those routed for the incident's severity and service.
+    Send {
+        id: String,
+        #[arg(long, default_value = "status-update")]
+        template: String,
+        /// Extra fields, e.g. --set update="rolled back 3.4.1" (repeatable).
+        #[arg(long = "set", value_parser = parse_field)]
+        fields: Vec<(String, String)>,
+        /// A configured channel to post to (repeatable); default: the routed channels.
+        #[arg(long = "channel")]
+        channels: Vec<String>,
     },
 }
 
@@ -27,18 +42,47 @@ fn parse_field(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("{s:?} is not FIELD=VALUE"))
 }
 
+fn print_text(v: &Value) {
+    if let Some(subject) = v["subject"].as_str() {
+        println!("Subject: {subject}\n");
+    }
+    print!("{}", v["body"].as_str().unwrap_or(""));
+}
+
 pub async fn run(c: &Client, cmd: CommsCmd, json_out: bool) -> anyhow::Result<ExitCode> {
-    let CommsCmd::Preview { id, template, fields } = cmd;
-    let q: Vec<String> = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
-    let sep = if q.is_empty() { "" } else { "?" };
-    let v = c.get(&format!("/api/v1/incidents/{}/comms/{}{sep}{}", enc(&id), enc(&template), q.join("&"))).await?;
-    if json_out {
-        println!("{}", serde_json::to_string(&v)?);
-    } else {
-        if let Some(subject) = v["subject"].as_str() {
-            println!("Subject: {subject}\n");
+    match cmd {
+        CommsCmd::Preview { id, template, fields } => {
+            let q: Vec<String> = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+            let sep = if q.is_empty() { "" } else { "?" };
+            let path = format!("/api/v1/incidents/{}/comms/{}{sep}{}", enc(&id), enc(&template), q.join("&"));
+            let v = c.get(&path).await?;
+            if json_out {
+                println!("{}", serde_json::to_string(&v)?);
+            } else {
+                print_text(&v);
+            }
         }
-        print!("{}", v["body"].as_str().unwrap_or(""));
+        CommsCmd::Send { id, template, fields, channels } => {
+            let fields: BTreeMap<String, String> = fields.into_iter().collect();
+            let path = format!("/api/v1/incidents/{}/comms/{}", enc(&id), enc(&template));
+            let v = c.post(&path, json!({ "fields": fields, "channels": channels })).await?;
+            if json_out {
+                println!("{}", serde_json::to_string(&v)?);
+            } else {
+                print_text(&v);
+                let to: Vec<String> = v["deliveries"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|d| format!("{} (#{})", d["recipient"].as_str().unwrap_or(""), d["id"]))
+                    .collect();
+                if to.is_empty() {
+                    println!("\nrecorded on the timeline; no channel is configured to receive it");
+                } else {
+                    println!("\nrecorded on the timeline and queued for {}", to.join(", "));
+                }
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -105,6 +105,8 @@ pub async fn run(c: &Client, cmd: Cmd, json_out: bool) -> anyhow::Result<ExitCod
         | Cmd::Silence(_)
         | Cmd::Oncall(_)
         | Cmd::Comms(_)
+        | Cmd::Outbox(_)
+        | Cmd::User(_)
         | Cmd::Escalate { .. } => {
             unreachable!("dispatched elsewhere")
         }

@@ -6,6 +6,7 @@ mod comms;
 mod config;
 mod incident;
 mod oncall;
+mod outbox;
 mod output;
 mod runbook;
 mod serve;
@@ -118,9 +119,15 @@ pub enum Cmd {
     Silence(alerts::SilenceCmd),
     /// Who is on call (per schedule and layer), now or --at a time; --ics exports shifts.
     Oncall(oncall::OncallArgs),
-    /// Communications: render a template for an incident.
+    /// Communications: preview a template for an incident, or send it.
     #[command(subcommand)]
     Comms(comms::CommsCmd),
+    /// The outbox of messages: list, show attempts, retry dead letters.
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCmd),
+    /// Users and their contact methods.
+    #[command(subcommand)]
+    User(outbox::UserCmd),
     /// Jump to the next escalation step now.
     Escalate {
         id: String,
@@ -165,6 +172,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Comms(cmd) => {
             let c = client::Client::new(&cli.server, cli.token.as_deref())?;
             comms::run(&c, cmd, cli.json).await
+        }
+        Cmd::Outbox(cmd) => {
+            let c = client::Client::new(&cli.server, cli.token.as_deref())?;
+            outbox::outbox(&c, cmd, cli.json).await
+        }
+        Cmd::User(cmd) => {
+            let c = client::Client::new(&cli.server, cli.token.as_deref())?;
+            outbox::user(&c, cmd, cli.json).await
         }
         Cmd::Oncall(a) => {
             let c = client::Client::new(&cli.server, cli.token.as_deref())?;

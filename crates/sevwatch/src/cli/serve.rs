@@ -37,8 +37,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(f) => super::config::load(f)?,
         None => (sevwatch_core::Config::default(), sevwatch_notify::NotifyConfig::default()),
     };
-    let templates = sevwatch_notify::Templates::load(notify.templates_dir.as_deref())
-        .map_err(|e| anyhow::anyhow!("templates_dir: {e}"))?;
+    let templates = std::sync::Arc::new(
+        sevwatch_notify::Templates::load(notify.templates_dir.as_deref())
+            .map_err(|e| anyhow::anyhow!("templates_dir: {e}"))?,
+    );
     if let Some(l) = args.listen {
         config.server.listen = Some(l);
     }
@@ -55,7 +57,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(url) => Backend::Postgres { url: url.clone() },
         None => Backend::Sqlite { path: data_dir.join("sevwatch.db") },
     };
-    let store = Store::open_configured(&backend, &config).await.context("cannot open the database")?;
+    let store =
+        Store::open_full(&backend, &config, notify, templates.clone()).await.context("cannot open the database")?;
     let token_path = bootstrap::ensure_admin_token(&store, &data_dir).await.context("cannot create the admin token")?;
     let interrupted =
         bootstrap::interrupt_running_steps(&store).await.context("cannot mark running runbook steps interrupted")?;
