@@ -437,3 +437,23 @@ pub fn parse(t: &Table, path: &str, problems: &mut Vec<ConfigProblem>) -> Notify
     }
     cfg
 }
+
+/// A whole `sevwatch.toml`: the core's settings plus the notification ones, every problem of
+/// both reported together.
+pub fn parse_all(text: &str) -> Result<(sevwatch_core::Config, NotifyConfig), Vec<ConfigProblem>> {
+    let core = sevwatch_core::Config::from_toml_str(text);
+    let mut problems = Vec::new();
+    let notify = match text.parse::<Table>() {
+        Ok(root) => parse(&root, "", &mut problems),
+        // The core reports the syntax error.
+        Err(_) => NotifyConfig::default(),
+    };
+    match core {
+        Ok(c) if problems.is_empty() => Ok((c, notify)),
+        Ok(_) => Err(problems),
+        Err(mut p) => {
+            p.extend(problems);
+            Err(p)
+        }
+    }
+}

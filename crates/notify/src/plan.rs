@@ -13,12 +13,12 @@
 //! | resolution target missed | the commander (else the routed channels) | `escalation-notice` |
 //! | update overdue | the comms lead or commander (else the routed channels) | `update-reminder` |
 //!
-//! Channels that are routed but not configured are left out (the default routes name the
-//! runbooks' rooms, which a fresh install has not set up); a policy step or a `comms send`
-//! that names an unknown channel still gets a message, which fails with that reason in the
-//! outbox where someone will see it. The same recipient gets one message per template per
-//! batch of events, so a declaration that pages `#incident-critical` and is also routed there
-//! posts once.
+//! Channels that are not configured are left out: the default routes and escalation policies
+//! name the runbooks' rooms (`#incident-critical`, ...), which a fresh install has not set up.
+//! The `paged` event on the timeline still names them. (`comms send` refuses an unknown channel
+//! before anything is recorded.) The same recipient gets one message per template per batch
+//! of events, so a declaration that pages `#incident-critical` and is also routed there posts
+//! once.
 
 use std::collections::BTreeMap;
 
@@ -132,7 +132,9 @@ fn breach_recipients(notified: &[String], cfg: &NotifyConfig, inc: &Incident) ->
 
 fn plan_one(e: &EventKind, inc: &Incident, cfg: &NotifyConfig) -> Vec<Planned> {
     match e {
-        EventKind::Declared { severity, .. } => to_all(routed(cfg, *severity, inc), "incident-declared", BTreeMap::new()),
+        EventKind::Declared { severity, .. } => {
+            to_all(routed(cfg, *severity, inc), "incident-declared", BTreeMap::new())
+        }
         EventKind::Paged { policy, round, step, targets } => {
             let (template, extra) = if *round == 0 && *step == 0 {
                 ("incident-declared", BTreeMap::new())
@@ -145,7 +147,11 @@ fn plan_one(e: &EventKind, inc: &Incident, cfg: &NotifyConfig) -> Vec<Planned> {
                 );
                 ("escalation-notice", one("reason", why))
             };
-            to_all(page_recipients(targets), template, extra)
+            let to = page_recipients(targets)
+                .into_iter()
+                .filter(|r| !matches!(r, Recipient::Channel(c) if cfg.channel(c).is_none()))
+                .collect();
+            to_all(to, template, extra)
         }
         EventKind::SeverityChanged { from, to, reason } if to.outranks(*from) => {
             let update = match reason {
@@ -209,7 +215,8 @@ mod tests {
 
     fn incident(sev: Severity) -> Incident {
         let now = Timestamp::from_second(1_790_000_000).unwrap();
-        let cmd = Command::Declare { title: "db down".into(), severity: sev, service: Some("db".into()), summary: None };
+        let cmd =
+            Command::Declare { title: "db down".into(), severity: sev, service: Some("db".into()), summary: None };
         let ev = decide(&Policy::default(), None, &cmd, "alice", now).unwrap();
         Incident::from_declared(IncidentId(7), &ev[0]).unwrap()
     }
@@ -239,6 +246,7 @@ mod tests {
                 "user:alice (via default/primary)".into(),
                 "channel:#incident-critical".into(),
                 "unfilled:schedule:db".into(),
+                "channel:#not-configured".into(),
                 "user:alice (via default/secondary)".into(),
             ],
         };
@@ -287,6 +295,8 @@ mod tests {
         };
         let p = plan([&named], &inc, &c);
         assert_eq!(labels(&p), ["channel:status-page customer-initial", "channel:nowhere customer-initial"]);
+        // (The API refuses "nowhere" before the event exists; were one recorded, its message
+        // would fail visibly in the outbox.)
         assert_eq!(p[0].text.as_ref().map(|t| t.body.as_str()), Some("text"));
         let EventKind::UpdatePosted { template, subject, body, .. } = named else { unreachable!() };
         let routed = EventKind::UpdatePosted { template, subject, body, channels: vec![] };

@@ -23,9 +23,10 @@ pub fn channel_for(item: &OutboxItem, cfg: &NotifyConfig, http: &reqwest::Client
     let Some(contact) = &item.contact else {
         let name = item.recipient.strip_prefix("channel:").unwrap_or(&item.recipient);
         let known: Vec<&str> = cfg.channels.iter().map(|c| c.name.as_str()).collect();
-        return cfg.channel(name).map(|c| Channel::new(c.clone(), http.clone())).ok_or_else(|| {
-            format!("no channel named {name:?} is configured ([[channels]]: {})", known.join(", "))
-        });
+        return cfg
+            .channel(name)
+            .map(|c| Channel::new(c.clone(), http.clone()))
+            .ok_or_else(|| format!("no channel named {name:?} is configured ([[channels]]: {})", known.join(", ")));
     };
     let who = item.recipient.strip_prefix("user:").unwrap_or(&item.recipient);
     let timeout = cfg.outbox.contact_timeout;
@@ -73,7 +74,9 @@ async fn deliver(store: &Store, item: OutboxItem, http: &reqwest::Client) {
     };
     match store.record_attempt(&item, &outcome, started, Timestamp::now()).await {
         Ok(status) => tracing::info!(id = item.id, recipient = %item.recipient, status, "outbox delivery"),
-        Err(e) => tracing::warn!(id = item.id, error = %e, "could not record a delivery; its lease will lapse and it is sent again"),
+        Err(e) => {
+            tracing::warn!(id = item.id, error = %e, "could not record a delivery; its lease will lapse and it is sent again")
+        }
     }
 }
 

@@ -97,6 +97,15 @@ struct Row {
     last_status: Option<i64>,
 }
 
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    at: i64,
+    duration_ms: i64,
+    outcome: String,
+    status_code: Option<i64>,
+    error: Option<String>,
+}
+
 impl Row {
     fn into_item(self) -> Result<OutboxItem, StoreError> {
         let id = self.id;
@@ -215,17 +224,19 @@ pub fn after_attempt(
         Delivery::Retry { after, .. } => {
             let wait = backoff(attempts, policy.base, policy.max, id as u64).max(after.unwrap_or_default());
             let ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
-            (
-                "pending",
-                Timestamp::from_millisecond(now.as_millisecond().saturating_add(ms)).unwrap_or(Timestamp::MAX),
-            )
+            ("pending", Timestamp::from_millisecond(now.as_millisecond().saturating_add(ms)).unwrap_or(Timestamp::MAX))
         }
     }
 }
 
 impl Store {
     /// Claim up to `limit` messages due at `now` for delivery; each stays claimed for `lease`.
-    pub async fn claim_outbox(&self, now: Timestamp, lease: Duration, limit: u32) -> Result<Vec<OutboxItem>, StoreError> {
+    pub async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
         let until = now.as_millisecond().saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
         let sql = dialect::claim_outbox(self.db.name() == "postgres");
         let mut tx = self.db.begin_write().await?;
@@ -261,7 +272,8 @@ impl Store {
             Delivery::Fail { error, .. } => ("fail", Some(error.clone())),
         };
         let code = outcome.status().map(i64::from);
-        let (status, next) = after_attempt(item.id, item.attempts, outcome, &self.rules.notify.config.outbox.retry, finished);
+        let (status, next) =
+            after_attempt(item.id, item.attempts, outcome, &self.rules.notify.config.outbox.retry, finished);
         let took = finished.as_millisecond() - started.as_millisecond();
         let mut tx = self.db.begin_write().await?;
         with_tx!(&mut tx, |c| sqlx::query(ATTEMPT)
@@ -311,16 +323,15 @@ impl Store {
             "SELECT at, duration_ms, outcome, status_code, error FROM outbox_attempts WHERE outbox_id = $1 ORDER BY id";
         let row: Option<Row> = with_pool!(&self.db, |p| sqlx::query_as(&one).bind(id).fetch_optional(p).await)?;
         let item = row.ok_or_else(|| StoreError::Missing(format!("no outbox message {id}")))?.into_item()?;
-        let rows: Vec<(i64, i64, String, Option<i64>, Option<String>)> =
-            with_pool!(&self.db, |p| sqlx::query_as(ATTEMPTS).bind(id).fetch_all(p).await)?;
+        let rows: Vec<AttemptRow> = with_pool!(&self.db, |p| sqlx::query_as(ATTEMPTS).bind(id).fetch_all(p).await)?;
         let attempts = rows
             .into_iter()
-            .map(|(at, duration_ms, outcome, status_code, error)| OutboxAttempt {
-                at: ts(at),
-                duration_ms,
-                outcome,
-                status_code,
-                error,
+            .map(|r| OutboxAttempt {
+                at: ts(r.at),
+                duration_ms: r.duration_ms,
+                outcome: r.outcome,
+                status_code: r.status_code,
+                error: r.error,
             })
             .collect();
         Ok((item, attempts))

@@ -7,6 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::Connection;
 
+pub mod smtp;
+
 pub use tempfile::TempDir;
 
 /// The database tests create their schemas in. Override with `SEVWATCH_TEST_PG_URL`.

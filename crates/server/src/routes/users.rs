@@ -114,7 +114,11 @@ pub async fn put(
 /// Remove a user added through the API (a configured user of the same id takes effect again).
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "oncall", params(("id" = String, Path)),
     responses((status = 204, description = "removed"), (status = 404, body = crate::Problem), (status = 409, body = crate::Problem)))]
-pub async fn remove(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     caller.require(Action::Administer)?;
     state.store.delete_user(&id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -42,6 +42,29 @@ pub async fn spawn_app_with(db: Db, config: Config) -> Option<TestApp> {
     Some(TestApp { base, admin, http: reqwest::Client::new(), _dir: dir })
 }
 
+/// Start the app with a whole `sevwatch.toml` (notification channels included), its engine and
+/// its outbox worker, as `sevwatch serve` runs them.
+pub async fn spawn_app_toml(db: Db, toml: &str) -> Option<(TestApp, Store)> {
+    let (config, notify) = sevwatch_notify::config::parse_all(toml).unwrap_or_else(|p| panic!("config: {p:?}"));
+    let (backend, dir) = match db {
+        Db::Sqlite => {
+            let dir = sevwatch_testkit::temp_dir();
+            (Backend::Sqlite { path: dir.path().join("sevwatch.db") }, Some(dir))
+        }
+        Db::Postgres => (Backend::Postgres { url: sevwatch_testkit::postgres_url().await? }, None),
+    };
+    let templates = std::sync::Arc::new(sevwatch_notify::Templates::load(notify.templates_dir.as_deref()).unwrap());
+    let store = Store::open_full(&backend, &config, notify, templates.clone()).await.expect("store opens");
+    sevwatch_server::engine::spawn(store.clone());
+    sevwatch_server::outbox::spawn(store.clone());
+    let (admin, _) = store.create_token("admin", AccessRole::Admin, Timestamp::now()).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState::with_templates(store.clone(), config, templates);
+    tokio::spawn(async move { axum::serve(listener, sevwatch_server::app(state)).await });
+    Some((TestApp { base, admin, http: reqwest::Client::new(), _dir: dir }, store))
+}
+
 impl TestApp {
     /// Send `body` (if any) with `token` and return the status and the parsed JSON answer.
     pub async fn call(
@@ -110,3 +133,18 @@ macro_rules! on_both_backends {
     };
 }
 pub(crate) use on_both_backends;
+
+/// Like `on_both_backends!` for tests that start their own app: each gets the backend.
+macro_rules! on_both_backends_with {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::helpers::Db::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::helpers::Db::Postgres).await } )*
+        }
+    };
+}
+pub(crate) use on_both_backends_with;

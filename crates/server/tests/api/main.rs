@@ -4,5 +4,6 @@ mod alerts;
 mod helpers;
 mod incidents;
 mod oncall;
+mod outbox;
 mod robustness;
 mod stream;

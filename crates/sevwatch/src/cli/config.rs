@@ -48,23 +48,9 @@ pub fn run(cmd: ConfigCmd, json_out: bool) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The whole file: the core's settings plus the notify crate's (channels, routes, templates),
-/// every problem of both reported together.
+/// The whole file: the core's settings plus the notify crate's.
 pub fn parse_all(text: &str) -> Result<(Config, sevwatch_notify::NotifyConfig), Vec<sevwatch_core::ConfigProblem>> {
-    let core = Config::from_toml_str(text);
-    let mut problems = Vec::new();
-    let notify = match text.parse::<toml::Table>() {
-        Ok(root) => sevwatch_notify::parse(&root, "", &mut problems),
-        Err(_) => sevwatch_notify::NotifyConfig::default(),
-    };
-    match core {
-        Ok(c) if problems.is_empty() => Ok((c, notify)),
-        Ok(_) => Err(problems),
-        Err(mut p) => {
-            p.extend(problems);
-            Err(p)
-        }
-    }
+    sevwatch_notify::config::parse_all(text)
 }
 
 /// Read a config file for `serve`; a bad file stops start-up with every problem listed.

@@ -34,7 +34,9 @@ pub enum OutboxCmd {
 pub enum UserCmd {
     /// Every user, from the configuration and added through the API.
     List,
-    Show { id: String },
+    Show {
+        id: String,
+    },
     /// Create or replace a user with their contact methods.
     Set {
         id: String,
@@ -53,7 +55,9 @@ pub enum UserCmd {
         webhook: Vec<String>,
     },
     /// Remove a user added through the API.
-    Remove { id: String },
+    Remove {
+        id: String,
+    },
 }
 
 fn print(v: &Value, json_out: bool, text: impl FnOnce(&Value) -> String) -> anyhow::Result<ExitCode> {
@@ -159,7 +163,8 @@ pub async fn user(c: &Client, cmd: UserCmd, json_out: bool) -> anyhow::Result<Ex
             for (kind, values) in [("email", email), ("slack", slack), ("discord", discord), ("webhook", webhook)] {
                 contacts.extend(values.into_iter().map(|to| json!({ "kind": kind, "to": to })));
             }
-            let v = c.put(&format!("/api/v1/users/{}", enc(&id)), json!({ "name": name, "contacts": contacts })).await?;
+            let v =
+                c.put(&format!("/api/v1/users/{}", enc(&id)), json!({ "name": name, "contacts": contacts })).await?;
             print(&v, json_out, user_line)
         }
         UserCmd::Remove { id } => {
