@@ -2,6 +2,7 @@
 //! CLI commands against it.
 
 mod alerts;
+mod comms;
 mod crash;
 mod helpers;
 mod prometheus_e2e;
