@@ -327,16 +327,20 @@ fn stage(cache: &mut BatchCache, r: &AlertRecord, alert: &Alert) {
 const ROWS_PER_STATEMENT: usize = 100;
 
 /// `INSERT ... VALUES (...), (...) ON CONFLICT ... DO UPDATE` for `rows` rows, built once per
-/// size: the same portable text serves both backends.
-fn upsert_sql(rows: usize) -> &'static str {
-    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    let all = SQL.get_or_init(|| {
+/// size and backend. SQLite gets anonymous `?` parameters: SQLite looks a named parameter up in
+/// a list for every bind (`sqlite3_bind_parameter_name`, which sqlx calls per parameter), so
+/// `$N` names cost time quadratic in the 800 parameters of a full statement (14% of the server's
+/// time in the 100-alerts-per-request benchmark); `?` binds in order at no cost.
+fn upsert_sql(rows: usize, postgres: bool) -> &'static str {
+    static SQL: std::sync::OnceLock<[Vec<String>; 2]> = std::sync::OnceLock::new();
+    let build = |pg: bool| -> Vec<String> {
         (0..=ROWS_PER_STATEMENT)
             .map(|n| {
                 let values: Vec<String> = (0..n)
                     .map(|i| {
-                        let b = i * 8;
-                        format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8)
+                        let p: Vec<String> =
+                            (1..=8).map(|k| if pg { format!("${}", i * 8 + k) } else { "?".to_string() }).collect();
+                        format!("({})", p.join(", "))
                     })
                     .collect();
                 format!(
@@ -348,8 +352,9 @@ fn upsert_sql(rows: usize) -> &'static str {
                 )
             })
             .collect()
-    });
-    &all[rows]
+    };
+    let all = SQL.get_or_init(|| [build(false), build(true)]);
+    &all[usize::from(postgres)][rows]
 }
 
 /// Write every staged alert row, before the transaction commits.
@@ -357,7 +362,7 @@ pub(crate) async fn flush(tx: &mut Tx, cache: &mut BatchCache) -> Result<(), sql
     let rows = std::mem::take(&mut cache.pending_alerts);
     cache.pending_index.clear();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = upsert_sql(chunk.len());
+        let sql = upsert_sql(chunk.len(), tx.is_postgres());
         let records: Vec<String> =
             chunk.iter().map(|(r, _)| serde_json::to_string(r).expect("alert records serialise")).collect();
         with_tx!(tx, |c| {
