@@ -94,6 +94,25 @@ sevwatch_cells() { # sevwatch_cells BACKEND [--database-url-prefix]; one fresh s
   done
 }
 
+# The floor under every durable cell: one commit = one fdatasync of the WAL. With 32 connections
+# and one alert per request at most 32 alerts share a commit, so 32 / fsync time bounds that cell.
+fsync_probe() {
+  python3 - "$WORK" <<'PY' || echo "fsync probe: python3 missing"
+import os, sys, time
+path = os.path.join(sys.argv[1], "fsync-probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+lat = []
+for _ in range(300):
+    os.write(fd, b"x" * 4096)
+    t = time.perf_counter(); os.fdatasync(fd); lat.append((time.perf_counter() - t) * 1000)
+lat.sort()
+p50 = lat[len(lat) // 2]
+print("disk: fdatasync p50 %.2f ms, p99 %.2f ms; durable ceiling at 1 alert/request x 32 connections ~ %d alerts/s"
+      % (p50, lat[int(len(lat) * 0.99)], 32 / (p50 / 1000)))
+PY
+}
+fsync_probe
+
 echo "== alert ingestion, 10,000 fingerprints cycled, ${SECS}s per cell, fresh server per cell =="
 sevwatch_cells sqlite
 if command -v psql >/dev/null && psql "$PG_URL" -qc 'select 1' >/dev/null 2>&1; then
@@ -112,6 +131,8 @@ if [ -x "$AM" ]; then
   done
 fi
 
+echo
+fsync_probe
 echo
 echo "== summary (ratio = ours / Alertmanager at the same alerts per request and connections) =="
 awk -F'\t' '
