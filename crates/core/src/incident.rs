@@ -49,6 +49,11 @@ pub struct Incident {
     /// Alerts attached to this incident (first occurrences; repeats are counted on the alert).
     #[serde(default)]
     pub alert_count: u32,
+    /// When every alert has resolved: the moment the incident resolves by itself unless one
+    /// fires again (cleared by a new alert, a resolution or a reopen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub auto_resolve_at: Option<Timestamp>,
     /// Escalation progress: steps fired, manual escalations, SLA breaches recorded.
     #[serde(default)]
     pub escalation: EscalationState,
@@ -96,6 +101,7 @@ impl Incident {
             reopen_count: 0,
             event_count: 1,
             alert_count: 0,
+            auto_resolve_at: None,
             escalation: EscalationState::default(),
             runbook_runs: Vec::new(),
         })
@@ -140,6 +146,7 @@ impl Incident {
             }
             EventKind::Resolved { root_cause, .. } => {
                 self.status = Status::Resolved;
+                self.auto_resolve_at = None;
                 self.resolved_at = Some(e.at);
                 if root_cause.is_some() {
                     self.root_cause = root_cause.clone();
@@ -152,6 +159,7 @@ impl Incident {
             }
             EventKind::Reopened { .. } => {
                 self.status = Status::Investigating;
+                self.auto_resolve_at = None;
                 self.resolved_at = None;
                 self.closed_at = None;
                 self.reopen_count += 1;
@@ -205,7 +213,11 @@ impl Incident {
                     s.status = StepStatus::Interrupted;
                 }
             }
-            EventKind::AlertAttached { .. } => self.alert_count += 1,
+            EventKind::AlertAttached { .. } => {
+                self.alert_count += 1;
+                self.auto_resolve_at = None;
+            }
+            EventKind::AllAlertsResolved { auto_resolve_at } => self.auto_resolve_at = Some(*auto_resolve_at),
             EventKind::Paged { round, step, .. } => {
                 self.escalation.fired.push(crate::oncall::StepRef { round: *round, step: *step })
             }
@@ -217,8 +229,7 @@ impl Incident {
                     self.escalation.breached.push(key);
                 }
             }
-            EventKind::AlertResolved { .. } | EventKind::AllAlertsResolved { .. } | EventKind::AlertFlapping { .. } => {
-            }
+            EventKind::AlertResolved { .. } | EventKind::AlertFlapping { .. } => {}
         }
     }
 

@@ -52,11 +52,20 @@ pub(crate) async fn apply_alerts(
     cache: &mut BatchCache,
 ) -> Result<Result<AlertsWritten, StoreError>, sqlx::Error> {
     let mut out = AlertsWritten::default();
-    // One read of the silences per transaction, shared by every request in the batch.
+    // One read of the silences per transaction, shared by every request in the batch; on
+    // SQLite, kept across batches until this process changes one.
     let silences = match &cache.silences {
         Some(s) => s.clone(),
         None => {
-            let s = std::sync::Arc::new(active_silences(tx, op.now).await?);
+            let s = match rules.warm_silences() {
+                Some(s) => s,
+                None => {
+                    let at = rules.silences_changed.load(std::sync::atomic::Ordering::SeqCst);
+                    let s = std::sync::Arc::new(unended_silences(tx, op.now).await?);
+                    rules.keep_silences(at, s.clone());
+                    s
+                }
+            };
             cache.silences = Some(s.clone());
             s
         }
@@ -156,7 +165,7 @@ async fn apply_one(
         .and_then(|k| k.incident);
     let head = match repeat_of {
         Some(id) => Some(id),
-        None => group_head(tx, &key).await?,
+        None => group_head(tx, rules, cache, &key).await?,
     };
     let group_incident = match head {
         Some(id) => {
@@ -174,7 +183,7 @@ async fn apply_one(
     // decision would page.
     if d.page && severity != Severity::P0 {
         if let Some(svc) = service.as_deref() {
-            if open_p0_on(tx, svc).await? && inhibited(Some(svc), severity, [(Some(svc), Severity::P0)]) {
+            if open_p0_on(tx, cache, svc).await? && inhibited(Some(svc), severity, [(Some(svc), Severity::P0)]) {
                 ctx.inhibited = true;
                 d = decide(alert, known.as_ref(), group_incident, &ctx, now);
             }
@@ -208,16 +217,21 @@ async fn apply_one(
                     out.events.extend(e);
                 }
                 crate::escalation::start(tx, rules, cache, id, d.page, now, &mut out.events).await?;
-                set_group_head(tx, &key, id).await?;
+                set_group_head(tx, cache, &key, id).await?;
                 record.incident = Some(id);
             }
         }
         AlertOutcome::Join { incident, raise_to } => {
+            // A re-fire cancels a pending auto-resolve. (Were one missed, the job still checks
+            // the alerts again when it fires.)
+            let pending = crate::writer::current_state(tx, cache, incident).await?.and_then(|i| i.auto_resolve_at);
             if let Ok(e) = run(tx, rules, cache, Some(incident), attach(severity), op).await? {
                 out.events.extend(e);
             }
             raise(tx, rules, cache, incident, raise_to, alert, op, out).await?;
-            crate::jobs::cancel(tx, &crate::jobs::auto_resolve_key(incident)).await?;
+            if pending.is_some() {
+                crate::jobs::cancel(tx, &crate::jobs::auto_resolve_key(incident)).await?;
+            }
         }
         AlertOutcome::Repeat { incident: Some(incident), raise_to } => {
             raise(tx, rules, cache, incident, raise_to, alert, op, out).await?;
@@ -384,27 +398,51 @@ pub(crate) async fn flush(tx: &mut Tx, cache: &mut BatchCache) -> Result<(), sql
     Ok(())
 }
 
-async fn group_head(tx: &mut Tx, key: &str) -> Result<Option<IncidentId>, sqlx::Error> {
+/// The incident a group last opened: from this batch, the warm cache (SQLite) or the table.
+async fn group_head(
+    tx: &mut Tx,
+    rules: &Rules,
+    cache: &mut BatchCache,
+    key: &str,
+) -> Result<Option<IncidentId>, sqlx::Error> {
+    if let Some(id) = cache.groups.get(key).copied().or_else(|| rules.warm_group(key)) {
+        return Ok(Some(IncidentId(id)));
+    }
     const SQL: &str = "SELECT incident_id FROM alert_groups WHERE group_key = $1";
     let id: Option<i64> = with_tx!(tx, |c| sqlx::query_scalar(SQL).bind(key).fetch_optional(c).await)?;
+    if let Some(id) = id {
+        cache.groups.insert(key.to_string(), id);
+    }
     Ok(id.map(IncidentId))
 }
 
-async fn set_group_head(tx: &mut Tx, key: &str, id: IncidentId) -> Result<(), sqlx::Error> {
+async fn set_group_head(tx: &mut Tx, cache: &mut BatchCache, key: &str, id: IncidentId) -> Result<(), sqlx::Error> {
     const SQL: &str = "INSERT INTO alert_groups (group_key, incident_id) VALUES ($1, $2) \
         ON CONFLICT (group_key) DO UPDATE SET incident_id = excluded.incident_id";
-    with_tx!(tx, |c| sqlx::query(SQL).bind(key).bind(id.0).execute(c).await.map(|_| ()))
+    with_tx!(tx, |c| sqlx::query(SQL).bind(key).bind(id.0).execute(c).await.map(|_| ()))?;
+    cache.groups.insert(key.to_string(), id.0);
+    Ok(())
 }
 
-async fn open_p0_on(tx: &mut Tx, service: &str) -> Result<bool, sqlx::Error> {
+/// Whether an open P0 exists on `service`, as this transaction sees it: incident rows are
+/// written at the end of the batch, so the batch's own incidents are read from its cache.
+async fn open_p0_on(tx: &mut Tx, cache: &BatchCache, service: &str) -> Result<bool, sqlx::Error> {
+    let open_p0 = |i: &sevwatch_core::Incident| {
+        i.severity == Severity::P0 && i.status.is_open() && i.service.as_deref() == Some(service)
+    };
+    if cache.incidents.values().any(|(i, _)| open_p0(i)) {
+        return Ok(true);
+    }
     const SQL: &str = "SELECT id FROM incidents WHERE service = $1 AND severity = 'P0' \
-        AND status NOT IN ('resolved', 'closed') LIMIT 1";
-    let found: Option<i64> = with_tx!(tx, |c| sqlx::query_scalar(SQL).bind(service).fetch_optional(c).await)?;
-    Ok(found.is_some())
+        AND status NOT IN ('resolved', 'closed') LIMIT 64";
+    let found: Vec<i64> = with_tx!(tx, |c| sqlx::query_scalar(SQL).bind(service).fetch_all(c).await)?;
+    Ok(found.iter().any(|id| !cache.incidents.contains_key(id)))
 }
 
-async fn active_silences(tx: &mut Tx, now: Timestamp) -> Result<Vec<Silence>, sqlx::Error> {
-    const SQL: &str = "SELECT silence FROM silences WHERE ends_at > $1 AND starts_at <= $1";
+/// Silences that have not ended at `now`, including those that start later (each alert checks
+/// the silence's times against its own `now`).
+async fn unended_silences(tx: &mut Tx, now: Timestamp) -> Result<Vec<Silence>, sqlx::Error> {
+    const SQL: &str = "SELECT silence FROM silences WHERE ends_at > $1";
     let rows: Vec<String> = with_tx!(tx, |c| sqlx::query_scalar(SQL).bind(now.as_millisecond()).fetch_all(c).await)?;
     Ok(rows.iter().filter_map(|s| serde_json::from_str(s).ok()).collect())
 }

@@ -54,7 +54,14 @@ impl Store {
             .execute(p)
             .await
             .map(|_| ()))?;
+        self.silences_changed();
         Ok(())
+    }
+
+    /// After a silence is written: the ingest path's copy must be read again. (Bumped after
+    /// the write, so a read that saw the new generation also sees the new row.)
+    fn silences_changed(&self) {
+        self.rules.silences_changed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Silences that have not ended at `now` (active or starting later), soonest ending first.
@@ -91,6 +98,7 @@ impl Store {
             .execute(p)
             .await
             .map(|_| ()))?;
+        self.silences_changed();
         Ok(true)
     }
 }

@@ -37,3 +37,27 @@ pub(crate) fn claim_outbox(postgres: bool) -> &'static str {
          created_at, updated_at, last_error, last_status"
     }
 }
+
+/// `head` followed by `rows` groups of `cols` parameters: anonymous `?` on SQLite (which looks
+/// named parameters up by scanning a list, quadratic over a long statement), `$N` on
+/// PostgreSQL. Built once per shape and kept.
+pub(crate) fn multi_row_insert(head: &'static str, cols: usize, rows: usize, postgres: bool) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    /// (statement head, columns, rows, PostgreSQL)
+    type Shape = (&'static str, usize, usize, bool);
+    static BUILT: Mutex<Option<HashMap<Shape, &'static str>>> = Mutex::new(None);
+    let mut built = BUILT.lock().expect("statement cache lock");
+    let map = built.get_or_insert_with(HashMap::new);
+    map.entry((head, cols, rows, postgres)).or_insert_with(|| {
+        let groups: Vec<String> = (0..rows)
+            .map(|r| {
+                let p: Vec<String> =
+                    (1..=cols).map(|c| if postgres { format!("${}", r * cols + c) } else { "?".into() }).collect();
+                format!("({})", p.join(", "))
+            })
+            .collect();
+        // Leaked on purpose: one string per statement shape, a bounded handful per process.
+        Box::leak(format!("{head}{}", groups.join(", ")).into_boxed_str())
+    })
+}

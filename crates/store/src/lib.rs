@@ -84,6 +84,7 @@ impl Store {
             warm: matches!(db, db::Db::Sqlite(_)).then(Default::default),
             notify: writer::Notifier { config: notify, templates },
             outbox_ready: Arc::default(),
+            silences_changed: Default::default(),
         });
         let (events, _) = broadcast::channel(4096);
         let writer = writer::spawn(db.clone(), rules.clone(), events.clone());

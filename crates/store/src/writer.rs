@@ -94,6 +94,8 @@ pub(crate) struct Rules {
     pub notify: Notifier,
     /// Woken after a commit that queued messages.
     pub outbox_ready: Arc<tokio::sync::Notify>,
+    /// Bumped whenever this process creates or ends a silence, so the warm copy is re-read.
+    pub silences_changed: std::sync::atomic::AtomicU64,
 }
 
 /// Notification settings and templates, for writing the outbox.
@@ -107,6 +109,11 @@ pub(crate) struct Notifier {
 pub(crate) struct Warm {
     pub alerts: HashMap<String, AlertRecord>,
     pub briefs: HashMap<i64, (sevwatch_core::Status, sevwatch_core::Severity)>,
+    /// Alert group key -> the incident that group last opened.
+    pub groups: HashMap<String, i64>,
+    /// Silences that had not ended when read, with the [`Rules::silences_changed`] generation
+    /// they were read at; each batch checks their times against its own `now`.
+    pub silences: Option<(u64, Arc<Vec<sevwatch_core::alert::Silence>>)>,
 }
 
 /// Bound on the warm cache: past it the cache starts over (reads refill it).
@@ -117,17 +124,41 @@ impl Rules {
         self.warm.as_ref()?.lock().expect("warm cache lock").alerts.get(fp).cloned()
     }
 
+    pub(crate) fn warm_group(&self, key: &str) -> Option<i64> {
+        self.warm.as_ref()?.lock().expect("warm cache lock").groups.get(key).copied()
+    }
+
     pub(crate) fn warm_brief(&self, id: i64) -> Option<(sevwatch_core::Status, sevwatch_core::Severity)> {
         self.warm.as_ref()?.lock().expect("warm cache lock").briefs.get(&id).copied()
+    }
+
+    /// The warm silences, unless a silence was created or ended since they were read.
+    pub(crate) fn warm_silences(&self) -> Option<Arc<Vec<sevwatch_core::alert::Silence>>> {
+        let now = self.silences_changed.load(std::sync::atomic::Ordering::SeqCst);
+        match &self.warm.as_ref()?.lock().expect("warm cache lock").silences {
+            Some((at, s)) if *at == now => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// Keep silences read at generation `at` (read *before* the query, so a change during it
+    /// makes the next batch read again).
+    pub(crate) fn keep_silences(&self, at: u64, s: Arc<Vec<sevwatch_core::alert::Silence>>) {
+        if let Some(warm) = &self.warm {
+            warm.lock().expect("warm cache lock").silences = Some((at, s));
+        }
     }
 
     /// After a commit: what the transaction wrote is now the truth.
     fn warm_up(&self, cache: BatchCache) {
         let Some(warm) = &self.warm else { return };
         let mut w = warm.lock().expect("warm cache lock");
-        if w.alerts.len() + cache.alerts.len() > MAX_WARM {
-            *w = Warm::default();
+        if w.alerts.len() + cache.alerts.len() > MAX_WARM || w.groups.len() + cache.groups.len() > MAX_WARM {
+            w.alerts.clear();
+            w.briefs.clear();
+            w.groups.clear();
         }
+        w.groups.extend(cache.groups);
         for (id, (inc, _)) in cache.incidents {
             w.briefs.insert(id, (inc.status, inc.severity));
         }
@@ -142,10 +173,17 @@ pub(crate) struct BatchCache {
     pub incidents: HashMap<i64, (Incident, String)>,
     pub alerts: HashMap<String, AlertRecord>,
     pub silences: Option<Arc<Vec<sevwatch_core::alert::Silence>>>,
+    /// Group heads read or set in this transaction.
+    pub groups: HashMap<String, i64>,
     /// Alert rows to write before the commit, one per fingerprint (the last state wins), so a
     /// batch writes its alerts in a few multi-row statements instead of one per alert.
     pub pending_alerts: Vec<(AlertRecord, String)>,
     pub pending_index: HashMap<String, usize>,
+    /// Events sealed in this transaction, written in multi-row inserts before the commit.
+    pub pending_events: Vec<SealedEvent>,
+    /// Incidents whose row must be written before the commit (their state is in `incidents`),
+    /// once each however many commands of the batch touched them.
+    pub dirty_incidents: std::collections::BTreeSet<i64>,
 }
 
 impl Store {
@@ -273,6 +311,7 @@ async fn try_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Result<Vec<Result<Done
         }
         out.push(result);
     }
+    flush_incidents(&mut tx, &mut cache).await?;
     crate::alert_writes::flush(&mut tx, &mut cache).await?;
     tx.commit().await?;
     rules.warm_up(cache);
@@ -288,10 +327,9 @@ pub(crate) async fn apply_op(
     op: &IncidentOp,
     cache: &mut BatchCache,
 ) -> Result<Result<Written, StoreError>, sqlx::Error> {
-    let cache = &mut cache.incidents;
     let current = match op.target {
         None => None,
-        Some(id) => match cache.get(&id.0) {
+        Some(id) => match cache.incidents.get(&id.0) {
             Some(hit) => Some(hit.clone()),
             None => match load_for_update(tx, id).await? {
                 Ok(Some(found)) => Some(found),
@@ -321,12 +359,10 @@ pub(crate) async fn apply_op(
         prev_hash = s.hash.clone();
         sealed.push(s);
     }
-    for s in &sealed {
-        insert_event(tx, s).await?;
-    }
-    upsert_incident(tx, &incident, &prev_hash).await?;
+    cache.pending_events.extend(sealed.iter().cloned());
+    cache.dirty_incidents.insert(incident.id.0);
     crate::escalation::after_command(tx, &op.command, &incident, op.now).await?;
-    cache.insert(incident.id.0, (incident.clone(), prev_hash));
+    cache.incidents.insert(incident.id.0, (incident.clone(), prev_hash));
     Ok(Ok(Written { incident, events: sealed }))
 }
 
@@ -370,21 +406,43 @@ async fn load_for_update(
     })
 }
 
-async fn insert_event(tx: &mut Tx, s: &SealedEvent) -> Result<(), sqlx::Error> {
-    const SQL: &str = "INSERT INTO events (incident_id, seq, at, actor, type, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    let data = serde_json::to_string(&s.event.kind).expect("event kinds serialise");
-    with_tx!(tx, |c| sqlx::query(SQL)
-        .bind(s.incident.0)
-        .bind(s.seq)
-        .bind(s.event.at.as_millisecond())
-        .bind(&s.event.actor)
-        .bind(s.event.kind.type_name())
-        .bind(&data)
-        .bind(&s.prev_hash)
-        .bind(&s.hash)
-        .execute(c)
-        .await
-        .map(|_| ()))
+/// Events per multi-row insert (8 parameters each).
+const EVENTS_PER_STATEMENT: usize = 64;
+
+/// Write the batch's events (a few multi-row inserts) and each touched incident's row once.
+async fn flush_incidents(tx: &mut Tx, cache: &mut BatchCache) -> Result<(), sqlx::Error> {
+    let events = std::mem::take(&mut cache.pending_events);
+    for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+        let sql = dialect::multi_row_insert(
+            "INSERT INTO events (incident_id, seq, at, actor, type, data, prev_hash, hash) VALUES ",
+            8,
+            chunk.len(),
+            tx.is_postgres(),
+        );
+        let data: Vec<String> =
+            chunk.iter().map(|s| serde_json::to_string(&s.event.kind).expect("event kinds serialise")).collect();
+        with_tx!(tx, |c| {
+            let mut q = sqlx::query(sql);
+            for (s, d) in chunk.iter().zip(&data) {
+                q = q
+                    .bind(s.incident.0)
+                    .bind(s.seq)
+                    .bind(s.event.at.as_millisecond())
+                    .bind(&s.event.actor)
+                    .bind(s.event.kind.type_name())
+                    .bind(d)
+                    .bind(&s.prev_hash)
+                    .bind(&s.hash);
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    for id in std::mem::take(&mut cache.dirty_incidents) {
+        if let Some((inc, hash)) = cache.incidents.get(&id) {
+            upsert_incident(tx, inc, hash).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn upsert_incident(tx: &mut Tx, inc: &Incident, last_hash: &str) -> Result<(), sqlx::Error> {
