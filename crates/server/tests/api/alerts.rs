@@ -157,6 +157,9 @@ async fn repeats_are_counted_and_a_more_severe_alert_raises_its_group_incident(a
 }
 
 async fn silenced_alerts_are_stored_but_open_nothing_until_the_silence_ends(app: TestApp) {
+    // An alert before the silence exists: the ingest path has read (and may keep) the silences.
+    let warm = am(vec![am_alert("SomethingElse", "info", "resolved", &[])]);
+    assert_eq!(send(&app, "/api/v1/ingest/alertmanager", &warm).await.0, StatusCode::OK);
     let (s, silence) = app
         .post(
             "/api/v1/silences",
