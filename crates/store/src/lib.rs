@@ -33,7 +33,7 @@ pub use db::Backend;
 pub use error::StoreError;
 pub use incidents::{IncidentVerification, ListFilter};
 pub use jobs::JobsFired;
-pub use outbox::{after_attempt, OutboxAttempt, OutboxFilter, OutboxItem, STATUSES as OUTBOX_STATUSES};
+pub use outbox::{OutboxAttempt, OutboxFilter, OutboxItem, STATUSES as OUTBOX_STATUSES};
 pub use runbooks::{Imported, RunbookRecord};
 pub use tokens::TokenInfo;
 pub use users::{UserRecord, UserSource};

@@ -209,7 +209,7 @@ async fn insert(
 
 /// What the worker does next with a message after an attempt: pure, so the schedule is tested
 /// without a clock. Returns the new status and, for `pending`, when to try again.
-pub fn after_attempt(
+pub(crate) fn after_attempt(
     id: i64,
     attempts_before: i64,
     outcome: &Delivery,

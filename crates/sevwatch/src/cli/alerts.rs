@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
 use super::client::{enc, Client};
+use super::output;
 
 #[derive(Args)]
 pub struct AlertsArgs {
@@ -46,15 +47,6 @@ pub enum SilenceCmd {
     Expire { id: String },
 }
 
-fn print(v: &Value, json_out: bool, text: impl FnOnce(&Value) -> String) -> anyhow::Result<ExitCode> {
-    if json_out {
-        println!("{}", serde_json::to_string(v)?);
-    } else {
-        print!("{}", text(v));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 pub async fn alerts(c: &Client, a: AlertsArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     let mut q = vec![format!("limit={}", a.limit)];
     if let Some(i) = &a.incident {
@@ -64,7 +56,7 @@ pub async fn alerts(c: &Client, a: AlertsArgs, json_out: bool) -> anyhow::Result
         q.push("status=firing".into());
     }
     let v = c.get(&format!("/api/v1/alerts?{}", q.join("&"))).await?;
-    print(&v, json_out, |v| {
+    output::emit(&v, json_out, |v| {
         let mut out = String::new();
         for a in v["alerts"].as_array().into_iter().flatten() {
             let name = a["alert"]["labels"]["alertname"].as_str().unwrap_or(a["fingerprint"].as_str().unwrap_or(""));
@@ -92,11 +84,11 @@ pub async fn silence(c: &Client, cmd: SilenceCmd, json_out: bool) -> anyhow::Res
             let v = c
                 .post("/api/v1/silences", json!({ "matchers": matchers, "duration": duration, "ends_at": until, "starts_at": starts, "comment": comment }))
                 .await?;
-            print(&v, json_out, |v| format!("{}\n", v["id"].as_str().unwrap_or("")))
+            output::emit(&v, json_out, |v| format!("{}\n", v["id"].as_str().unwrap_or("")))
         }
         SilenceCmd::List { all } => {
             let v = c.get(&format!("/api/v1/silences{}", if all { "?all=true" } else { "" })).await?;
-            print(&v, json_out, |v| {
+            output::emit(&v, json_out, |v| {
                 let mut out = String::new();
                 for s in v["silences"].as_array().into_iter().flatten() {
                     let m: Vec<&str> =
@@ -120,7 +112,7 @@ pub async fn silence(c: &Client, cmd: SilenceCmd, json_out: bool) -> anyhow::Res
         }
         SilenceCmd::Expire { id } => {
             c.delete(&format!("/api/v1/silences/{}", enc(&id))).await?;
-            print(&json!({ "expired": id }), json_out, |_| format!("expired silence {id}\n"))
+            output::emit(&json!({ "expired": id }), json_out, |_| format!("expired silence {id}\n"))
         }
     }
 }

@@ -61,11 +61,11 @@ pub async fn run(c: &Client, cmd: Cmd, json_out: bool) -> anyhow::Result<ExitCod
                 }
             }
             let v = c.get(&format!("/api/v1/incidents?{}", q.join("&"))).await?;
-            return print(&v, json_out, output::list);
+            return output::emit(&v, json_out, output::list);
         }
         Cmd::Show { id } => {
             let v = c.get(&format!("/api/v1/incidents/{}", enc(&id))).await?;
-            return print(&v, json_out, output::show);
+            return output::emit(&v, json_out, output::show);
         }
         Cmd::Ack { id } => c.post(&path(&id, "ack"), json!({})).await?,
         Cmd::Assign { id, role, to } => c.post(&path(&id, "assign"), json!({ "role": role, "to": to })).await?,
@@ -86,7 +86,7 @@ pub async fn run(c: &Client, cmd: Cmd, json_out: bool) -> anyhow::Result<ExitCod
         Cmd::Reopen { id, reason } => c.post(&path(&id, "reopen"), json!({ "reason": reason })).await?,
         Cmd::Timeline { id } => {
             let v = c.get(&path(&id, "timeline")).await?;
-            return print(&v, json_out, output::timeline);
+            return output::emit(&v, json_out, output::timeline);
         }
         Cmd::Verify { id } => {
             let v = match &id {
@@ -94,7 +94,7 @@ pub async fn run(c: &Client, cmd: Cmd, json_out: bool) -> anyhow::Result<ExitCod
                 None => c.get("/api/v1/verify").await?,
             };
             let ok = v.get("ok").and_then(Value::as_bool).unwrap_or(false);
-            print(&v, json_out, output::verify)?;
+            output::emit(&v, json_out, output::verify)?;
             return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
         }
         Cmd::Serve(_)
@@ -111,14 +111,5 @@ pub async fn run(c: &Client, cmd: Cmd, json_out: bool) -> anyhow::Result<ExitCod
             unreachable!("dispatched elsewhere")
         }
     };
-    print(&answer, json_out, output::changed)
-}
-
-fn print(v: &Value, json_out: bool, text: fn(&Value) -> String) -> anyhow::Result<ExitCode> {
-    if json_out {
-        println!("{}", serde_json::to_string(v)?);
-    } else {
-        print!("{}", text(v));
-    }
-    Ok(ExitCode::SUCCESS)
+    output::emit(&answer, json_out, output::changed)
 }

@@ -6,6 +6,7 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 
 use super::client::{enc, Client};
+use super::output;
 
 #[derive(Subcommand)]
 pub enum OutboxCmd {
@@ -60,15 +61,6 @@ pub enum UserCmd {
     },
 }
 
-fn print(v: &Value, json_out: bool, text: impl FnOnce(&Value) -> String) -> anyhow::Result<ExitCode> {
-    if json_out {
-        println!("{}", serde_json::to_string(v)?);
-    } else {
-        print!("{}", text(v));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 fn line(m: &Value) -> String {
     let err = m["last_error"].as_str().map(|e| format!("  {e}")).unwrap_or_default();
     format!(
@@ -93,7 +85,7 @@ pub async fn outbox(c: &Client, cmd: OutboxCmd, json_out: bool) -> anyhow::Resul
                 q.push(format!("incident={}", enc(&i)));
             }
             let v = c.get(&format!("/api/v1/outbox?{}", q.join("&"))).await?;
-            print(&v, json_out, |v| {
+            output::emit(&v, json_out, |v| {
                 let rows: String = v["messages"].as_array().into_iter().flatten().map(line).collect();
                 if rows.is_empty() {
                     "no messages\n".into()
@@ -104,7 +96,7 @@ pub async fn outbox(c: &Client, cmd: OutboxCmd, json_out: bool) -> anyhow::Resul
         }
         OutboxCmd::Show { id } => {
             let v = c.get(&format!("/api/v1/outbox/{}", enc(&id))).await?;
-            print(&v, json_out, |v| {
+            output::emit(&v, json_out, |v| {
                 let mut out = line(&v["message"]);
                 if let Some(contact) = v["contact"].as_str() {
                     out.push_str(&format!("contact: {contact}\n"));
@@ -128,11 +120,11 @@ pub async fn outbox(c: &Client, cmd: OutboxCmd, json_out: bool) -> anyhow::Resul
         }
         OutboxCmd::Retry { id: Some(id), .. } => {
             let v = c.post(&format!("/api/v1/outbox/{}/retry", enc(&id)), json!({})).await?;
-            print(&v, json_out, |_| format!("queued message {id} again\n"))
+            output::emit(&v, json_out, |_| format!("queued message {id} again\n"))
         }
         OutboxCmd::Retry { id: None, .. } => {
             let v = c.post("/api/v1/outbox/retry", json!({})).await?;
-            print(&v, json_out, |v| format!("queued {} dead message(s) again\n", v["retried"]))
+            output::emit(&v, json_out, |v| format!("queued {} dead message(s) again\n", v["retried"]))
         }
     }
 }
@@ -152,11 +144,11 @@ pub async fn user(c: &Client, cmd: UserCmd, json_out: bool) -> anyhow::Result<Ex
     match cmd {
         UserCmd::List => {
             let v = c.get("/api/v1/users").await?;
-            print(&v, json_out, |v| v["users"].as_array().into_iter().flatten().map(user_line).collect())
+            output::emit(&v, json_out, |v| v["users"].as_array().into_iter().flatten().map(user_line).collect())
         }
         UserCmd::Show { id } => {
             let v = c.get(&format!("/api/v1/users/{}", enc(&id))).await?;
-            print(&v, json_out, user_line)
+            output::emit(&v, json_out, user_line)
         }
         UserCmd::Set { id, name, email, slack, discord, webhook } => {
             let mut contacts = Vec::new();
@@ -165,11 +157,11 @@ pub async fn user(c: &Client, cmd: UserCmd, json_out: bool) -> anyhow::Result<Ex
             }
             let v =
                 c.put(&format!("/api/v1/users/{}", enc(&id)), json!({ "name": name, "contacts": contacts })).await?;
-            print(&v, json_out, user_line)
+            output::emit(&v, json_out, user_line)
         }
         UserCmd::Remove { id } => {
             c.delete(&format!("/api/v1/users/{}", enc(&id))).await?;
-            print(&json!({ "removed": id }), json_out, |_| format!("removed user {id}\n"))
+            output::emit(&json!({ "removed": id }), json_out, |_| format!("removed user {id}\n"))
         }
     }
 }

@@ -1,6 +1,18 @@
 //! Text rendering of API answers for people at a terminal. Scripts use `--json` instead.
 
+use std::process::ExitCode;
+
 use serde_json::Value;
+
+/// Print an answer: one JSON object with `--json`, else `text` of it.
+pub fn emit(v: &Value, json_out: bool, text: impl FnOnce(&Value) -> String) -> anyhow::Result<ExitCode> {
+    if json_out {
+        println!("{}", serde_json::to_string(v)?);
+    } else {
+        print!("{}", text(v));
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
