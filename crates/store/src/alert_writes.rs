@@ -340,35 +340,17 @@ fn stage(cache: &mut BatchCache, r: &AlertRecord, alert: &Alert) {
 /// Rows per multi-row upsert: 8 parameters a row stays far below both databases' limits.
 const ROWS_PER_STATEMENT: usize = 100;
 
-/// `INSERT ... VALUES (...), (...) ON CONFLICT ... DO UPDATE` for `rows` rows, built once per
-/// size and backend. SQLite gets anonymous `?` parameters: SQLite looks a named parameter up in
-/// a list for every bind (`sqlite3_bind_parameter_name`, which sqlx calls per parameter), so
-/// `$N` names cost time quadratic in the 800 parameters of a full statement (14% of the server's
-/// time in the 100-alerts-per-request benchmark); `?` binds in order at no cost.
+/// `INSERT ... VALUES (...), (...) ON CONFLICT ... DO UPDATE` for `rows` rows.
 fn upsert_sql(rows: usize, postgres: bool) -> &'static str {
-    static SQL: std::sync::OnceLock<[Vec<String>; 2]> = std::sync::OnceLock::new();
-    let build = |pg: bool| -> Vec<String> {
-        (0..=ROWS_PER_STATEMENT)
-            .map(|n| {
-                let values: Vec<String> = (0..n)
-                    .map(|i| {
-                        let p: Vec<String> =
-                            (1..=8).map(|k| if pg { format!("${}", i * 8 + k) } else { "?".to_string() }).collect();
-                        format!("({})", p.join(", "))
-                    })
-                    .collect();
-                format!(
-                    "INSERT INTO alerts (fingerprint, source, status, incident_id, group_key, last_seen, record, alert) \
-                     VALUES {} ON CONFLICT (fingerprint) DO UPDATE SET source = excluded.source, \
-                     status = excluded.status, incident_id = excluded.incident_id, group_key = excluded.group_key, \
-                     last_seen = excluded.last_seen, record = excluded.record, alert = excluded.alert",
-                    values.join(", ")
-                )
-            })
-            .collect()
-    };
-    let all = SQL.get_or_init(|| [build(false), build(true)]);
-    &all[usize::from(postgres)][rows]
+    crate::dialect::multi_row_insert(
+        "INSERT INTO alerts (fingerprint, source, status, incident_id, group_key, last_seen, record, alert) VALUES ",
+        8,
+        rows,
+        " ON CONFLICT (fingerprint) DO UPDATE SET source = excluded.source, status = excluded.status, \
+         incident_id = excluded.incident_id, group_key = excluded.group_key, last_seen = excluded.last_seen, \
+         record = excluded.record, alert = excluded.alert",
+        postgres,
+    )
 }
 
 /// Write every staged alert row, before the transaction commits.

@@ -417,6 +417,7 @@ async fn flush_incidents(tx: &mut Tx, cache: &mut BatchCache) -> Result<(), sqlx
             "INSERT INTO events (incident_id, seq, at, actor, type, data, prev_hash, hash) VALUES ",
             8,
             chunk.len(),
+            "",
             tx.is_postgres(),
         );
         let data: Vec<String> =
