@@ -151,7 +151,8 @@ async fn run(a: Args) -> anyhow::Result<()> {
         Target::Pagerduty => ("/v2/enqueue", None),
         Target::Alertmanager => ("/api/v2/alerts", None),
     };
-    let addr = a.url.strip_prefix("http://").context("--url must be http://HOST:PORT")?.trim_end_matches('/').to_string();
+    let addr =
+        a.url.strip_prefix("http://").context("--url must be http://HOST:PORT")?.trim_end_matches('/').to_string();
     let requests: Arc<Vec<Vec<u8>>> =
         Arc::new(bodies.iter().map(|b| request_bytes(&addr, path, auth.as_deref(), b.bytes)).collect());
     let counter = Arc::new(AtomicU64::new(0));

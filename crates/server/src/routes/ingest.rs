@@ -81,8 +81,9 @@ async fn notification_webhook(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Action::Ingest)?;
     let bytes = body(&headers, bytes)?;
-    let n = parse(&bytes).map_err(parse_error)?;
-    let w = ingest(&state, &caller, n.alerts.clone(), Vec::new()).await?;
+    let mut n = parse(&bytes).map_err(parse_error)?;
+    let alerts = std::mem::take(&mut n.alerts);
+    let w = ingest(&state, &caller, alerts, Vec::new()).await?;
     Ok(answer(&n, &w))
 }
 

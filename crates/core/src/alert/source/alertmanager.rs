@@ -7,9 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::Value;
-
-use crate::alert::json::{index, object_body, type_name, Obj};
+use crate::alert::json::{index, object_body, type_name, Obj, Value};
 use crate::alert::{fingerprint, Alert, AlertSource, AlertStatus, Link, LinkKind, Notification, ParseError};
 
 pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {

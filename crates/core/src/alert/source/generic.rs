@@ -21,10 +21,8 @@
 //! `name`, `severity` and `service` win over labels of the same name. Unknown keys are refused
 //! so a misspelt field is reported instead of silently dropped.
 
-use serde_json::{Map, Value};
-
 use super::alertmanager::{bad_status, status};
-use crate::alert::json::{index, join, object_body, type_name, Obj};
+use crate::alert::json::{index, join, object_body, type_name, Map, Obj, Value};
 use crate::alert::{fingerprint, Alert, AlertSource, AlertStatus, Link, LinkKind, Notification, ParseError};
 
 const ALERT_KEYS: &[&str] = &[
@@ -48,7 +46,7 @@ pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
         if let Some(k) = root.keys().find(|k| *k != "alerts") {
             return Err(ParseError::new(join("", k), "unknown key (a batch has only `alerts`)"));
         }
-        let items = match &root["alerts"] {
+        let items = match root.get("alerts").expect("checked above") {
             Value::Array(items) => items,
             other => return Err(ParseError::new("alerts", format!("expected an array, found {}", type_name(other)))),
         };
@@ -67,9 +65,9 @@ pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
     Ok(Notification { alerts, ..Notification::default() })
 }
 
-fn parse_alert(map: &Map<String, Value>, path: &str) -> Result<Alert, ParseError> {
+fn parse_alert(map: &Map<'_>, path: &str) -> Result<Alert, ParseError> {
     let a = Obj::new(map, path);
-    if let Some(k) = map.keys().find(|k| !ALERT_KEYS.contains(&k.as_str())) {
+    if let Some(k) = map.keys().find(|k| !ALERT_KEYS.contains(k)) {
         return Err(ParseError::new(a.path_of(k), format!("unknown key (expected one of: {})", ALERT_KEYS.join(", "))));
     }
     let name = a.req_str("name")?;

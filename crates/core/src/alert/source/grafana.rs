@@ -7,10 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use super::alertmanager::parse_notification;
-use crate::alert::json::{clean, index, join, object_body, type_name, Obj};
+use crate::alert::json::{clean, index, join, object_body, type_name, Obj, Value};
 use crate::alert::{fingerprint, Alert, AlertSource, AlertStatus, Link, LinkKind, Notification, ParseError};
 
 pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {

@@ -8,9 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
-use crate::alert::json::{index, join, object_body, type_name, Obj};
+use crate::alert::json::{index, join, object_body, type_name, Obj, Value};
 use crate::alert::{Alert, AlertSource, AlertStatus, Link, LinkKind, ParseError};
 use crate::Timestamp;
 
@@ -185,7 +183,7 @@ fn custom_details(p: Obj<'_>) -> Result<Option<String>, ParseError> {
         None => Ok(None),
         Some(Value::String(s)) => crate::alert::json::clean("payload.custom_details", s).map(Some),
         Some(v) => {
-            let text = v.to_string();
+            let text = v.to_serde().to_string();
             // `to_string` escapes NUL as \u0000, so the stored text is always clean.
             Ok(Some(text))
         }
