@@ -25,6 +25,25 @@ pub struct AlertsOp {
     pub now: Timestamp,
 }
 
+/// An [`AlertsOp`] with each alert's stored JSON already written, off the writer's path.
+pub(crate) struct PreparedAlerts {
+    pub op: AlertsOp,
+    pub json: Vec<String>,
+}
+
+impl PreparedAlerts {
+    pub(crate) fn new(op: AlertsOp) -> Self {
+        let json = op.alerts.iter().map(alert_json).collect();
+        PreparedAlerts { op, json }
+    }
+}
+
+/// The alert as stored in `alerts.alert`. (Parsers refuse NUL; an escaped one from elsewhere
+/// is replaced, since PostgreSQL refuses `\u0000` in text.)
+fn alert_json(alert: &Alert) -> String {
+    serde_json::to_string(alert).expect("alerts serialise").replace("\\u0000", "\u{fffd}")
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct AlertsWritten {
     pub accepted: usize,
@@ -48,9 +67,10 @@ fn clean(s: &str, max: usize) -> String {
 pub(crate) async fn apply_alerts(
     tx: &mut Tx,
     rules: &Rules,
-    op: &AlertsOp,
+    prepared: &PreparedAlerts,
     cache: &mut BatchCache,
 ) -> Result<Result<AlertsWritten, StoreError>, sqlx::Error> {
+    let op = &prepared.op;
     let mut out = AlertsWritten::default();
     // One read of the silences per transaction, shared by every request in the batch; on
     // SQLite, kept across batches until this process changes one.
@@ -70,18 +90,19 @@ pub(crate) async fn apply_alerts(
             s
         }
     };
-    for alert in &op.alerts {
+    for (alert, json) in op.alerts.iter().zip(&prepared.json) {
         // An alert takes every route it matches (more than one only through `continue`); each
         // route is its own group, so the extra routes track the alert under
         // `<fingerprint>@<route>` and may open incidents of their own.
         let mut first = None;
         for (i, route) in rules.alerts.route.routes_for(alert).into_iter().enumerate() {
             let incident = if i == 0 {
-                apply_one(tx, rules, op, alert, route, &silences, cache, &mut out).await?
+                apply_one(tx, rules, op, alert, json.clone(), route, &silences, cache, &mut out).await?
             } else {
                 let mut copy = alert.clone();
                 copy.fingerprint = format!("{}@{}", alert.fingerprint, route.route_id);
-                apply_one(tx, rules, op, &copy, route, &silences, cache, &mut out).await?
+                let copy_json = alert_json(&copy);
+                apply_one(tx, rules, op, &copy, copy_json, route, &silences, cache, &mut out).await?
             };
             if i == 0 {
                 first = incident;
@@ -144,6 +165,7 @@ async fn apply_one(
     rules: &Rules,
     op: &AlertsOp,
     alert: &Alert,
+    alert_json: String,
     route: RouteMatch,
     silences: &[Silence],
     cache: &mut BatchCache,
@@ -153,7 +175,8 @@ async fn apply_one(
     let now = op.now;
     let severity = route.severity.unwrap_or_else(|| cfg.severity.severity_of(alert));
     let key = group_key_for(&route, alert);
-    let known = match cache.alerts.get(&alert.fingerprint).cloned().or_else(|| rules.warm_record(&alert.fingerprint)) {
+    // Taken, not copied: every path below puts the alert's new record back (`stage`).
+    let known = match cache.alerts.remove(&alert.fingerprint).or_else(|| rules.take_warm_record(&alert.fingerprint)) {
         Some(r) => Some(r),
         None => load_record(tx, &alert.fingerprint).await?,
     };
@@ -267,9 +290,9 @@ async fn apply_one(
             }
         }
     }
-    stage(cache, &record, alert);
-    cache.alerts.insert(record.fingerprint.clone(), record.clone());
-    Ok(record.incident)
+    let incident = record.incident;
+    stage(cache, record, alert_json);
+    Ok(incident)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -324,17 +347,17 @@ pub(crate) async fn records_of(
     Ok(out)
 }
 
-/// Queue the alert's row for [`flush`]; a later state of the same fingerprint replaces it.
-fn stage(cache: &mut BatchCache, r: &AlertRecord, alert: &Alert) {
-    let alert_json = serde_json::to_string(alert).expect("alerts serialise").replace("\\u0000", "\u{fffd}");
-    let row = (r.clone(), alert_json);
+/// Make `r` the alert's state in this batch and queue its row for [`flush`]; a later state of
+/// the same fingerprint replaces it.
+fn stage(cache: &mut BatchCache, r: AlertRecord, alert_json: String) {
     match cache.pending_index.get(&r.fingerprint) {
-        Some(&i) => cache.pending_alerts[i] = row,
+        Some(&i) => cache.pending_alerts[i].1 = alert_json,
         None => {
             cache.pending_index.insert(r.fingerprint.clone(), cache.pending_alerts.len());
-            cache.pending_alerts.push(row);
+            cache.pending_alerts.push((r.fingerprint.clone(), alert_json));
         }
     }
+    cache.alerts.insert(r.fingerprint.clone(), r);
 }
 
 /// Rows per multi-row upsert: 8 parameters a row stays far below both databases' limits.
@@ -359,11 +382,13 @@ pub(crate) async fn flush(tx: &mut Tx, cache: &mut BatchCache) -> Result<(), sql
     cache.pending_index.clear();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let sql = upsert_sql(chunk.len(), tx.is_postgres());
+        let staged: Vec<&AlertRecord> =
+            chunk.iter().map(|(fp, _)| cache.alerts.get(fp).expect("a staged alert has its record")).collect();
         let records: Vec<String> =
-            chunk.iter().map(|(r, _)| serde_json::to_string(r).expect("alert records serialise")).collect();
+            staged.iter().map(|r| serde_json::to_string(r).expect("alert records serialise")).collect();
         with_tx!(tx, |c| {
             let mut q = sqlx::query(sql);
-            for ((r, alert_json), record) in chunk.iter().zip(&records) {
+            for ((r, (_, alert_json)), record) in staged.iter().zip(chunk).zip(&records) {
                 q = q
                     .bind(&r.fingerprint)
                     .bind(r.source.as_str())

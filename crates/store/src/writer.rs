@@ -16,7 +16,7 @@ use sevwatch_core::chain::{seal, GENESIS};
 use sevwatch_core::{decide, Command, Incident, IncidentId, Policy, SealedEvent, Timestamp};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::alert_writes::{AlertsOp, AlertsWritten};
+use crate::alert_writes::{AlertsOp, AlertsWritten, PreparedAlerts};
 use crate::db::{with_tx, Db, Tx};
 use crate::jobs::JobsFired;
 use crate::{dialect, Store, StoreError};
@@ -45,7 +45,7 @@ pub struct Written {
 /// Everything the writer can be asked to do in a shared transaction.
 pub(crate) enum Op {
     Incident(IncidentOp),
-    Alerts(AlertsOp),
+    Alerts(PreparedAlerts),
     FireJobs(Timestamp),
 }
 
@@ -53,7 +53,7 @@ impl Op {
     fn now(&self) -> Timestamp {
         match self {
             Op::Incident(o) => o.now,
-            Op::Alerts(o) => o.now,
+            Op::Alerts(o) => o.op.now,
             Op::FireJobs(now) => *now,
         }
     }
@@ -78,7 +78,9 @@ impl Done {
 
 pub(crate) struct WriteRequest {
     op: Op,
-    reply: oneshot::Sender<Result<Done, StoreError>>,
+    /// The answer, and the op itself: it goes back so that the caller's task, not the single
+    /// writer, pays for freeing it (a 100-alert request is a few hundred allocations).
+    reply: oneshot::Sender<(Result<Done, StoreError>, Op)>,
 }
 
 /// The domain rules the writer applies inside its transactions.
@@ -120,8 +122,10 @@ pub(crate) struct Warm {
 const MAX_WARM: usize = 200_000;
 
 impl Rules {
-    pub(crate) fn warm_record(&self, fp: &str) -> Option<AlertRecord> {
-        self.warm.as_ref()?.lock().expect("warm cache lock").alerts.get(fp).cloned()
+    /// Take an alert's committed record out of the warm cache (no copy). The batch puts its new
+    /// state back after the commit; if the batch rolls back, the record is read again next time.
+    pub(crate) fn take_warm_record(&self, fp: &str) -> Option<AlertRecord> {
+        self.warm.as_ref()?.lock().expect("warm cache lock").alerts.remove(fp)
     }
 
     pub(crate) fn warm_group(&self, key: &str) -> Option<i64> {
@@ -176,8 +180,9 @@ pub(crate) struct BatchCache {
     /// Group heads read or set in this transaction.
     pub groups: HashMap<String, i64>,
     /// Alert rows to write before the commit, one per fingerprint (the last state wins), so a
-    /// batch writes its alerts in a few multi-row statements instead of one per alert.
-    pub pending_alerts: Vec<(AlertRecord, String)>,
+    /// batch writes its alerts in a few multi-row statements instead of one per alert: the
+    /// fingerprint and the alert's JSON; the record is the one in `alerts`.
+    pub pending_alerts: Vec<(String, String)>,
     pub pending_index: HashMap<String, usize>,
     /// Events sealed in this transaction, written in multi-row inserts before the commit.
     pub pending_events: Vec<SealedEvent>,
@@ -190,7 +195,7 @@ impl Store {
     async fn submit(&self, op: Op) -> Result<Done, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.writer.send(WriteRequest { op, reply }).await.map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+        answer.await.map_err(|_| StoreError::Closed)?.0
     }
 
     /// Run one command and return once its events are committed.
@@ -203,7 +208,8 @@ impl Store {
 
     /// Apply a batch of incoming alerts (one webhook request) and return once committed.
     pub async fn ingest(&self, op: AlertsOp) -> Result<AlertsWritten, StoreError> {
-        match self.submit(Op::Alerts(op)).await? {
+        // Prepared here, on the caller's task, so the single writer has less to do per alert.
+        match self.submit(Op::Alerts(PreparedAlerts::new(op))).await? {
             Done::Alerts(a) => Ok(a),
             _ => unreachable!("an alerts op answers with AlertsWritten"),
         }
@@ -225,7 +231,7 @@ pub(crate) fn spawn(db: Db, rules: Arc<Rules>, events: broadcast::Sender<SealedE
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
             let (ops, replies): (Vec<Op>, Vec<_>) = batch.drain(..).map(|r| (r.op, r.reply)).unzip();
             let results = commit_batch(&db, &rules, &ops).await;
-            for (result, reply) in results.into_iter().zip(replies) {
+            for ((result, reply), op) in results.into_iter().zip(replies).zip(ops) {
                 if let Ok(done) = &result {
                     for e in done.events() {
                         // No subscribers is fine: nobody is watching the stream right now.
@@ -233,7 +239,7 @@ pub(crate) fn spawn(db: Db, rules: Arc<Rules>, events: broadcast::Sender<SealedE
                     }
                 }
                 // The caller may have gone away (client disconnected); the write stands.
-                let _ = reply.send(result);
+                let _ = reply.send((result, op));
             }
         }
     });
