@@ -67,13 +67,7 @@ impl Db {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
                 }
-                let opts = SqliteConnectOptions::new()
-                    .filename(path)
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Full)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true);
+                let opts = sqlite_options(path, SqliteSynchronous::Full);
                 // No health check on every acquire: a local file does not drop connections, and
                 // the check is a round trip to the connection's thread on every transaction
                 // (a tenth of a batch's time on the alert ingest path).
@@ -95,6 +89,21 @@ impl Db {
                 Ok(Db::Pg(pool))
             }
         }
+    }
+
+    /// The group-commit writer's own connection on SQLite: `synchronous=NORMAL`, because
+    /// `wal_sync` makes each batch durable before anyone hears of it (see there).
+    pub(crate) async fn connect_sqlite_writer(path: &std::path::Path) -> Result<Db, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .test_before_acquire(false)
+            // Never closed for idling: it is the writer's, for the life of the process.
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(sqlite_options(path, SqliteSynchronous::Normal))
+            .await?;
+        Ok(Db::Sqlite(pool))
     }
 
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
@@ -126,6 +135,16 @@ impl Db {
             Db::Pg(p) => Tx::Pg(p.begin().await?),
         })
     }
+}
+
+fn sqlite_options(path: &std::path::Path, synchronous: SqliteSynchronous) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(synchronous)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
 }
 
 impl Tx {

@@ -19,6 +19,7 @@ mod outbox;
 mod runbooks;
 mod tokens;
 mod users;
+mod wal_sync;
 mod writer;
 
 use std::sync::Arc;
@@ -87,7 +88,15 @@ impl Store {
             silences_changed: Default::default(),
         });
         let (events, _) = broadcast::channel(4096);
-        let writer = writer::spawn(db.clone(), rules.clone(), events.clone());
+        // On SQLite the writer has a connection of its own that commits without waiting for
+        // the disk; `wal_sync` answers its batches once they are durable.
+        let (writer_db, sync) = match backend {
+            Backend::Sqlite { path } => {
+                (db::Db::connect_sqlite_writer(path).await?, Some(wal_sync::spawn(path.clone(), events.clone())))
+            }
+            Backend::Postgres { .. } => (db.clone(), None),
+        };
+        let writer = writer::spawn(writer_db, sync, rules.clone(), events.clone());
         Ok(Store { db, writer, events, rules })
     }
 

@@ -67,7 +67,7 @@ pub(crate) enum Done {
 }
 
 impl Done {
-    fn events(&self) -> &[SealedEvent] {
+    pub(crate) fn events(&self) -> &[SealedEvent] {
         match self {
             Done::Incident(w) => &w.events,
             Done::Alerts(a) => &a.events,
@@ -224,13 +224,29 @@ impl Store {
     }
 }
 
-pub(crate) fn spawn(db: Db, rules: Arc<Rules>, events: broadcast::Sender<SealedEvent>) -> mpsc::Sender<WriteRequest> {
+/// Start the writer. `db` is its own connection; with `sync`, that connection commits without
+/// waiting for the disk and each batch's answers wait on the [`crate::wal_sync`] thread instead.
+pub(crate) fn spawn(
+    db: Db,
+    sync: Option<std::sync::mpsc::Sender<crate::wal_sync::Answers>>,
+    rules: Arc<Rules>,
+    events: broadcast::Sender<SealedEvent>,
+) -> mpsc::Sender<WriteRequest> {
     let (tx, mut rx) = mpsc::channel::<WriteRequest>(4 * MAX_BATCH);
-    tokio::spawn(async move {
+    let on_sqlite = sync.is_some();
+    let writer = async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
             let (ops, replies): (Vec<Op>, Vec<_>) = batch.drain(..).map(|r| (r.op, r.reply)).unzip();
             let results = commit_batch(&db, &rules, &ops).await;
+            if let Some(sync) = &sync {
+                let answers = results.into_iter().zip(replies).zip(ops).map(|((r, reply), op)| (r, reply, op));
+                if sync.send(answers.collect()).is_err() {
+                    tracing::error!("the WAL sync thread is gone; stopping the writer");
+                    return;
+                }
+                continue;
+            }
             for ((result, reply), op) in results.into_iter().zip(replies).zip(ops) {
                 if let Ok(done) = &result {
                     for e in done.events() {
@@ -242,7 +258,23 @@ pub(crate) fn spawn(db: Db, rules: Arc<Rules>, events: broadcast::Sender<SealedE
                 let _ = reply.send((result, op));
             }
         }
-    });
+    };
+    if on_sqlite {
+        // Its own thread: every statement is a round trip to the connection's thread, and a
+        // writer task woken on the runtime waits behind every HTTP task queued there.
+        std::thread::Builder::new()
+            .name("sevwatch-writer".into())
+            .spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("the writer's runtime starts")
+                    .block_on(writer)
+            })
+            .expect("the writer thread starts");
+    } else {
+        tokio::spawn(writer);
+    }
     tx
 }
 
