@@ -379,6 +379,40 @@ mod tests {
         assert!(matches!(map.get("t"), Some(Value::String(Cow::Owned(t))) if t == "esc\taped"));
     }
 
+    fn serde_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into)),
+            any::<String>().prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
+                prop::collection::vec((prop_oneof!["[a-c]", any::<String>()], inner), 0..6)
+                    .prop_map(|kvs| serde_json::Value::Object(kvs.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Whatever JSON the body holds, the borrowed tree reads it as serde_json does
+        /// (escapes, numbers, a repeated key's last value).
+        #[test]
+        fn the_borrowed_tree_agrees_with_serde_json_on_any_json(v in serde_value(), dup in proptest::bool::ANY) {
+            let mut text = v.to_string();
+            if dup && text.starts_with('{') && text.len() > 2 {
+                text = format!("{{\"a\":1,{}", &text[1..]);
+            }
+            let ours: Value = serde_json::from_str(&text).unwrap();
+            let theirs: serde_json::Value = serde_json::from_str(&text).unwrap();
+            proptest::prop_assert_eq!(ours.to_serde(), theirs);
+        }
+    }
+
     #[test]
     fn bodies_that_are_not_objects_are_refused_with_a_reason() {
         assert!(object_body(b"[1]").unwrap_err().message.contains("an array"));
