@@ -11,8 +11,9 @@
 //!   flushes frames that SQLite wrote through its own;
 //! - SQLite's WAL recovery keeps only an unbroken, checksummed prefix of frames, so a crash
 //!   before the sync loses the unanswered batches and nothing older;
-//! - before a checkpoint copies frames into the database (and later restarts the WAL from its
-//!   beginning) SQLite syncs the WAL itself, in `NORMAL` as in `FULL`; a WAL that is gone was
+//! - before a checkpoint copies frames into the database SQLite syncs the WAL itself, and when
+//!   it restarts the WAL from its beginning it syncs the new header before the first frame, in
+//!   `NORMAL` as in `FULL` (only commits skip their sync in `NORMAL`); a WAL that is gone was
 //!   checkpointed into the database file and removed, so then the database file is synced.
 //!
 //! Every other connection keeps `synchronous=FULL`.
