@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use sevwatch_core::alert::source::{alertmanager, generic, grafana, pagerduty};
 use sevwatch_core::alert::{Alert, AlertSource, AlertStatus, Notification, ParseError};
-use sevwatch_core::{Action, Timestamp};
+use sevwatch_core::{Action, IncidentId, Timestamp};
 use sevwatch_store::{AlertsOp, AlertsWritten};
 
 use crate::auth::Caller;
@@ -64,12 +64,28 @@ async fn ingest(
     Ok(state.store.ingest(op).await?)
 }
 
-fn answer(n: &Notification, w: &AlertsWritten) -> Json<serde_json::Value> {
-    let incidents: Vec<Option<String>> = w.incidents.iter().map(|i| i.map(|i| i.to_string())).collect();
-    let opened: Vec<String> = w.opened.iter().map(|i| i.to_string()).collect();
-    Json(
-        json!({ "status": "success", "accepted": w.accepted, "truncated_alerts": n.truncated_alerts, "incidents": incidents, "opened": opened }),
-    )
+/// The answer to a webhook: `{status, accepted, truncated_alerts, incidents, opened}`, with
+/// incident ids as `INC-<n>` (`null` for an alert that opened or joined nothing).
+#[derive(serde::Serialize)]
+struct Accepted<'a> {
+    status: &'static str,
+    accepted: usize,
+    truncated_alerts: u64,
+    incidents: &'a [Option<IncidentId>],
+    opened: &'a [IncidentId],
+}
+
+/// Serialised straight from the committed result (every request is answered this way, so no
+/// intermediate `serde_json::Value`).
+fn answer(n: &Notification, w: &AlertsWritten) -> Response {
+    Json(Accepted {
+        status: "success",
+        accepted: w.accepted,
+        truncated_alerts: n.truncated_alerts,
+        incidents: &w.incidents,
+        opened: &w.opened,
+    })
+    .into_response()
 }
 
 async fn notification_webhook(
@@ -78,7 +94,7 @@ async fn notification_webhook(
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
     parse: fn(&[u8]) -> Result<Notification, ParseError>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Action::Ingest)?;
     let bytes = body(&headers, bytes)?;
     let mut n = parse(&bytes).map_err(parse_error)?;
@@ -95,7 +111,7 @@ pub async fn alertmanager_webhook(
     caller: Caller,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     notification_webhook(state, caller, headers, bytes, alertmanager::parse).await
 }
 
@@ -107,7 +123,7 @@ pub async fn grafana_webhook(
     caller: Caller,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     notification_webhook(state, caller, headers, bytes, grafana::parse).await
 }
 
@@ -120,7 +136,7 @@ pub async fn generic_webhook(
     caller: Caller,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     notification_webhook(state, caller, headers, bytes, generic::parse).await
 }
 
