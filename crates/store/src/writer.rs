@@ -80,8 +80,11 @@ pub(crate) struct WriteRequest {
     op: Op,
     /// The answer, and the op itself: it goes back so that the caller's task, not the single
     /// writer, pays for freeing it (a 100-alert request is a few hundred allocations).
-    reply: oneshot::Sender<(Result<Done, StoreError>, Op)>,
+    reply: Reply,
 }
+
+/// Where a caller waits for its op's result (and the op, see [`WriteRequest::reply`]).
+pub(crate) type Reply = oneshot::Sender<(Result<Done, StoreError>, Op)>;
 
 /// The domain rules the writer applies inside its transactions.
 pub(crate) struct Rules {
@@ -248,14 +251,7 @@ pub(crate) fn spawn(
                 continue;
             }
             for ((result, reply), op) in results.into_iter().zip(replies).zip(ops) {
-                if let Ok(done) = &result {
-                    for e in done.events() {
-                        // No subscribers is fine: nobody is watching the stream right now.
-                        let _ = events.send(e.clone());
-                    }
-                }
-                // The caller may have gone away (client disconnected); the write stands.
-                let _ = reply.send((result, op));
+                answer(result, reply, op, &events);
             }
         }
     };
@@ -276,6 +272,18 @@ pub(crate) fn spawn(
         tokio::spawn(writer);
     }
     tx
+}
+
+/// Tell a caller how its committed op went, and send its events to live subscribers.
+pub(crate) fn answer(result: Result<Done, StoreError>, reply: Reply, op: Op, events: &broadcast::Sender<SealedEvent>) {
+    if let Ok(done) = &result {
+        for e in done.events() {
+            // No subscribers is fine: nobody is watching the stream right now.
+            let _ = events.send(e.clone());
+        }
+    }
+    // The caller may have gone away (client disconnected); the write stands.
+    let _ = reply.send((result, op));
 }
 
 async fn commit_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Vec<Result<Done, StoreError>> {
