@@ -226,6 +226,33 @@ fn repeats_update_the_record_without_opening_anything() {
 }
 
 #[test]
+fn only_a_repeat_that_changes_nothing_but_its_count_is_plain() {
+    let c = ctx(Severity::P2);
+    let group = Some((IncidentId(3), Severity::P2));
+    let mut rec = decide(&alert(FIRING), None, None, &c, at(0)).record;
+    assert!(!decide(&alert(FIRING), None, None, &c, at(0)).is_plain_repeat(None), "a first sighting");
+    rec.incident = Some(IncidentId(3));
+    let again = decide(&alert(FIRING), Some(&rec), group, &c, at(1));
+    assert!(again.is_plain_repeat(Some(&rec)));
+    // Compared with the record it was decided against, not any other.
+    let other = AlertRecord { group_key: "elsewhere".into(), ..rec.clone() };
+    assert!(!again.is_plain_repeat(Some(&other)));
+    let raised = decide(&alert(FIRING), Some(&rec), group, &ctx(Severity::P0), at(1));
+    assert!(!raised.is_plain_repeat(Some(&rec)), "a repeat that raises its incident");
+    let resolved = decide(&alert(RESOLVED), Some(&rec), group, &c, at(1));
+    assert!(!resolved.is_plain_repeat(Some(&rec)), "a resolve");
+    let quiet = decide(&alert(RESOLVED), Some(&resolved.record), group, &c, at(2));
+    assert!(!quiet.is_plain_repeat(Some(&resolved.record)), "a repeated resolve is not a firing");
+    // A flapping flag that clears with time changes the record.
+    let mut flapping = rec.clone();
+    flapping.flapping = true;
+    flapping.transitions = vec![at(0), at(0), at(0), at(0)];
+    let later = decide(&alert(FIRING), Some(&flapping), group, &c, at(90));
+    assert!(!later.record.flapping);
+    assert!(!later.is_plain_repeat(Some(&flapping)));
+}
+
+#[test]
 fn a_late_notification_never_moves_last_seen_backwards() {
     let rec = decide(&alert(FIRING), None, None, &ctx(Severity::P2), at(10)).record;
     let d = decide(&alert(FIRING), Some(&rec), None, &ctx(Severity::P2), at(3));

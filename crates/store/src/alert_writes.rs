@@ -9,6 +9,8 @@ use sevwatch_core::alert::{
     AlertStatus, AutoResolve, Ctx, RouteMatch, Silence,
 };
 use sevwatch_core::{Command, IncidentId, SealedEvent, Severity, Status, Timestamp};
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 
 use crate::db::{with_tx, Tx};
 use crate::writer::{apply_op, BatchCache, Rules};
@@ -25,15 +27,24 @@ pub struct AlertsOp {
     pub now: Timestamp,
 }
 
-/// An [`AlertsOp`] with each alert's stored JSON already written, off the writer's path.
+/// An [`AlertsOp`] with each alert's stored JSON, and its hash, already made off the writer's
+/// path.
 pub(crate) struct PreparedAlerts {
     pub op: AlertsOp,
-    pub json: Vec<String>,
+    pub json: Vec<(String, u64)>,
 }
 
 impl PreparedAlerts {
-    pub(crate) fn new(op: AlertsOp) -> Self {
-        let json = op.alerts.iter().map(alert_json).collect();
+    pub(crate) fn new(op: AlertsOp, hasher: &RandomState) -> Self {
+        let json = op
+            .alerts
+            .iter()
+            .map(|a| {
+                let json = alert_json(a);
+                let hash = hasher.hash_one(&json);
+                (json, hash)
+            })
+            .collect();
         PreparedAlerts { op, json }
     }
 }
@@ -90,19 +101,20 @@ pub(crate) async fn apply_alerts(
             s
         }
     };
-    for (alert, json) in op.alerts.iter().zip(&prepared.json) {
+    for (alert, (json, hash)) in op.alerts.iter().zip(&prepared.json) {
         // An alert takes every route it matches (more than one only through `continue`); each
         // route is its own group, so the extra routes track the alert under
         // `<fingerprint>@<route>` and may open incidents of their own.
         let mut first = None;
         for (i, route) in rules.alerts.route.routes_for(alert).into_iter().enumerate() {
             let incident = if i == 0 {
-                apply_one(tx, rules, op, alert, json.clone(), route, &silences, cache, &mut out).await?
+                apply_one(tx, rules, op, alert, (json, *hash), route, &silences, cache, &mut out).await?
             } else {
                 let mut copy = alert.clone();
                 copy.fingerprint = format!("{}@{}", alert.fingerprint, route.route_id);
                 let copy_json = alert_json(&copy);
-                apply_one(tx, rules, op, &copy, copy_json, route, &silences, cache, &mut out).await?
+                let copy_hash = rules.content_hasher.hash_one(&copy_json);
+                apply_one(tx, rules, op, &copy, (&copy_json, copy_hash), route, &silences, cache, &mut out).await?
             };
             if i == 0 {
                 first = incident;
@@ -165,7 +177,8 @@ async fn apply_one(
     rules: &Rules,
     op: &AlertsOp,
     alert: &Alert,
-    alert_json: String,
+    // The alert's JSON as stored, and its hash.
+    (alert_json, content): (&str, u64),
     route: RouteMatch,
     silences: &[Silence],
     cache: &mut BatchCache,
@@ -175,10 +188,15 @@ async fn apply_one(
     let now = op.now;
     let severity = route.severity.unwrap_or_else(|| cfg.severity.severity_of(alert));
     let key = group_key_for(&route, alert);
-    // Taken, not copied: every path below puts the alert's new record back (`stage`).
-    let known = match cache.alerts.remove(&alert.fingerprint).or_else(|| rules.take_warm_record(&alert.fingerprint)) {
-        Some(r) => Some(r),
-        None => load_record(tx, &alert.fingerprint).await?,
+    // Taken, not copied: every path below puts the alert's new record back (`stage` or
+    // `log_repeat`). The content hash is known when this process stored the alert.
+    let fp = &alert.fingerprint;
+    let (known, known_content) = match cache.alerts.remove(fp) {
+        Some(r) => (Some(r), cache.alert_hashes.get(fp).copied()),
+        None => match rules.take_warm_record(fp) {
+            Some((r, hash)) => (Some(r), hash),
+            None => (load_record(tx, fp).await?, None),
+        },
     };
     // A repeat of a firing alert only needs its own incident (to see whether it should be
     // raised); everything else needs the group's open incident.
@@ -212,6 +230,8 @@ async fn apply_one(
             }
         }
     }
+    // Same content, nothing but a count: logged, not rewritten (SQLite; see `repeat_log`).
+    let plain = rules.warm.is_some() && known_content == Some(content) && d.is_plain_repeat(known.as_ref());
     let mut record = d.record;
     let name = alert.name().map(str::to_string);
     let attach = |severity| Command::AttachAlert {
@@ -291,7 +311,11 @@ async fn apply_one(
         }
     }
     let incident = record.incident;
-    stage(cache, record, alert_json);
+    if plain {
+        log_repeat(cache, record, content);
+    } else {
+        stage(cache, record, alert_json, content);
+    }
     Ok(incident)
 }
 
@@ -322,7 +346,13 @@ async fn load_record(tx: &mut Tx, fp: &str) -> Result<Option<AlertRecord>, sqlx:
     const SQL: &str = "SELECT record FROM alerts WHERE fingerprint = $1";
     let row: Option<String> = with_tx!(tx, |c| sqlx::query_scalar(SQL).bind(fp).fetch_optional(c).await)?;
     // A record that no longer decodes is treated as unknown rather than failing the webhook.
-    Ok(row.and_then(|s| serde_json::from_str(&s).ok()))
+    let Some(mut record) = row.and_then(|s| serde_json::from_str::<AlertRecord>(&s).ok()) else { return Ok(None) };
+    if !tx.is_postgres() {
+        if let Some((count, seen_ns)) = crate::repeat_log::logged(tx, fp).await? {
+            crate::repeat_log::apply(&mut record, count, seen_ns);
+        }
+    }
+    Ok(Some(record))
 }
 
 /// Every alert record attached to `incident`, with this batch's changes applied.
@@ -349,14 +379,25 @@ pub(crate) async fn records_of(
 
 /// Make `r` the alert's state in this batch and queue its row for [`flush`]; a later state of
 /// the same fingerprint replaces it.
-fn stage(cache: &mut BatchCache, r: AlertRecord, alert_json: String) {
+fn stage(cache: &mut BatchCache, r: AlertRecord, alert_json: &str, content: u64) {
     match cache.pending_index.get(&r.fingerprint) {
-        Some(&i) => cache.pending_alerts[i].1 = alert_json,
+        Some(&i) => cache.pending_alerts[i].1 = alert_json.to_string(),
         None => {
             cache.pending_index.insert(r.fingerprint.clone(), cache.pending_alerts.len());
-            cache.pending_alerts.push((r.fingerprint.clone(), alert_json));
+            cache.pending_alerts.push((r.fingerprint.clone(), alert_json.to_string()));
         }
     }
+    cache.alert_hashes.insert(r.fingerprint.clone(), content);
+    cache.alerts.insert(r.fingerprint.clone(), r);
+}
+
+/// Make `r` (a plain repeat) the alert's state in this batch and queue it for the repeat log,
+/// unless its row is written whole anyway (then that write carries the new count).
+fn log_repeat(cache: &mut BatchCache, r: AlertRecord, content: u64) {
+    if !cache.pending_index.contains_key(&r.fingerprint) && cache.repeat_index.insert(r.fingerprint.clone()) {
+        cache.pending_repeats.push(r.fingerprint.clone());
+    }
+    cache.alert_hashes.insert(r.fingerprint.clone(), content);
     cache.alerts.insert(r.fingerprint.clone(), r);
 }
 

@@ -23,18 +23,22 @@ impl Store {
         firing_only: bool,
         limit: u32,
     ) -> Result<Vec<AlertRow>, StoreError> {
-        const SQL: &str = "SELECT record, alert FROM alerts WHERE ($1 < 0 OR incident_id = $1) \
-            AND ($2 = 0 OR status = 'firing') ORDER BY last_seen DESC, fingerprint LIMIT $3";
-        let rows: Vec<(String, String)> = with_pool!(&self.db, |p| sqlx::query_as(SQL)
+        let sql = crate::dialect::list_alerts(matches!(self.db, crate::db::Db::Pg(_)));
+        let rows: Vec<(String, String, Option<i64>, Option<i64>)> = with_pool!(&self.db, |p| sqlx::query_as(sql)
             .bind(incident.map(|i| i.0).unwrap_or(-1))
             .bind(i64::from(firing_only))
             .bind(i64::from(limit.clamp(1, 10_000)))
             .fetch_all(p)
             .await)?;
         rows.into_iter()
-            .map(|(r, a)| {
+            .map(|(r, a, count, seen_ns)| {
+                let mut record: AlertRecord =
+                    serde_json::from_str(&r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                if let Some((count, seen_ns)) = count.zip(seen_ns) {
+                    crate::repeat_log::apply(&mut record, count, seen_ns);
+                }
                 Ok(AlertRow {
-                    record: serde_json::from_str(&r).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    record,
                     alert: serde_json::from_str(&a).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 })
             })

@@ -28,8 +28,26 @@ pub(crate) enum Db {
 
 /// A write transaction on either backend.
 pub(crate) enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Pg(Transaction<'static, Postgres>),
+}
+
+/// A SQLite write transaction that begins (`BEGIN IMMEDIATE`) at its first statement. Each
+/// statement is a round trip to the connection's thread, so a batch of plain alert repeats,
+/// whose only statement is appending to the repeat log, runs that statement on its own (one
+/// statement is atomic by itself) instead of three: see [`Tx::run_alone`].
+pub(crate) struct SqliteTx {
+    pool: SqlitePool,
+    tx: Option<Transaction<'static, Sqlite>>,
+}
+
+impl SqliteTx {
+    pub(crate) async fn begun(&mut self) -> Result<&mut Transaction<'static, Sqlite>, sqlx::Error> {
+        if self.tx.is_none() {
+            self.tx = Some(self.pool.begin_with("BEGIN IMMEDIATE").await?);
+        }
+        Ok(self.tx.as_mut().expect("just begun"))
+    }
 }
 
 /// Evaluate `$body` with `$p` bound to the pool of whichever backend is in use.
@@ -46,10 +64,13 @@ macro_rules! with_pool {
 macro_rules! with_tx {
     ($tx:expr, |$c:ident| $body:expr) => {
         match $tx {
-            $crate::db::Tx::Sqlite(t) => {
-                let $c = &mut **t;
-                $body
-            }
+            $crate::db::Tx::Sqlite(t) => match t.begun().await {
+                Ok(t) => {
+                    let $c = &mut **t;
+                    $body
+                }
+                Err(e) => Err(e),
+            },
             $crate::db::Tx::Pg(t) => {
                 let $c = &mut **t;
                 $body
@@ -126,12 +147,12 @@ impl Db {
         Ok(())
     }
 
-    /// Begin a write transaction. SQLite takes its write lock up front (`BEGIN IMMEDIATE`):
-    /// a deferred transaction that reads then writes fails with "database is locked" under
-    /// concurrency, whatever the busy timeout.
+    /// Begin a write transaction. SQLite takes its write lock up front (`BEGIN IMMEDIATE`, at
+    /// the first statement): a deferred transaction that reads then writes fails with
+    /// "database is locked" under concurrency, whatever the busy timeout.
     pub(crate) async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p) => Tx::Sqlite(SqliteTx { pool: p.clone(), tx: None }),
             Db::Pg(p) => Tx::Pg(p.begin().await?),
         })
     }
@@ -150,8 +171,20 @@ fn sqlite_options(path: &std::path::Path, synchronous: SqliteSynchronous) -> Sql
 impl Tx {
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
+            Tx::Sqlite(SqliteTx { tx: Some(t), .. }) => t.commit().await,
+            // Nothing was run, or one statement alone: nothing to commit.
+            Tx::Sqlite(SqliteTx { tx: None, .. }) => Ok(()),
             Tx::Pg(t) => t.commit().await,
+        }
+    }
+
+    /// When this transaction's last statement is its only one, the SQLite connection to run
+    /// it on by itself, outside any transaction (a single statement commits atomically).
+    /// Nothing may be run on the transaction afterwards except [`Tx::commit`].
+    pub(crate) fn run_alone(&mut self) -> Option<&SqlitePool> {
+        match self {
+            Tx::Sqlite(SqliteTx { pool, tx: None }) => Some(pool),
+            _ => None,
         }
     }
 

@@ -38,6 +38,24 @@ pub(crate) fn claim_outbox(postgres: bool) -> &'static str {
     }
 }
 
+/// List alerts (`$1` incident or -1, `$2` firing only, `$3` limit), newest first, with the
+/// highest count and last-seen time (ns) that the repeat log and `alert_counts` hold for each
+/// (see `repeat_log`; `NULL`s on PostgreSQL, which has neither).
+pub(crate) fn list_alerts(postgres: bool) -> &'static str {
+    if postgres {
+        "SELECT record, alert, NULL::BIGINT, NULL::BIGINT FROM alerts WHERE ($1 < 0 OR incident_id = $1) \
+         AND ($2 = 0 OR status = 'firing') ORDER BY last_seen DESC, fingerprint LIMIT $3"
+    } else {
+        "SELECT a.record, a.alert, MAX(COALESCE(c.count, 0), COALESCE(r.count, 0)), \
+         MAX(COALESCE(c.seen_ns, 0), COALESCE(r.seen_ns, 0)) FROM alerts a \
+         LEFT JOIN alert_counts c ON c.fingerprint = a.fingerprint LEFT JOIN \
+         (SELECT fingerprint, MAX(count) AS count, MAX(seen_ns) AS seen_ns FROM alert_repeats GROUP BY fingerprint) r \
+         ON r.fingerprint = a.fingerprint WHERE ($1 < 0 OR a.incident_id = $1) AND ($2 = 0 OR a.status = 'firing') \
+         ORDER BY MAX(a.last_seen, COALESCE(c.seen_ns / 1000000, 0), COALESCE(r.seen_ns / 1000000, 0)) DESC, \
+         a.fingerprint LIMIT $3"
+    }
+}
+
 /// `head`, then `rows` groups of `cols` parameters, then `tail` (an `ON CONFLICT` clause, or
 /// empty). SQLite gets anonymous `?`: it finds a named parameter by scanning a list on every
 /// bind (`sqlite3_bind_parameter_name`, which sqlx calls per parameter), so `$N` names cost

@@ -16,6 +16,7 @@ mod escalation;
 mod incidents;
 mod jobs;
 mod outbox;
+mod repeat_log;
 mod runbooks;
 mod tokens;
 mod users;
@@ -35,6 +36,7 @@ pub use error::StoreError;
 pub use incidents::{IncidentVerification, ListFilter};
 pub use jobs::JobsFired;
 pub use outbox::{OutboxAttempt, OutboxFilter, OutboxItem, STATUSES as OUTBOX_STATUSES};
+pub use repeat_log::FOLD_AT as REPEAT_LOG_FOLD_AT;
 pub use runbooks::{Imported, RunbookRecord};
 pub use tokens::TokenInfo;
 pub use users::{UserRecord, UserSource};
@@ -86,13 +88,17 @@ impl Store {
             notify: writer::Notifier { config: notify, templates },
             outbox_ready: Arc::default(),
             silences_changed: Default::default(),
+            content_hasher: Default::default(),
+            repeats_logged: Default::default(),
         });
         let (events, _) = broadcast::channel(4096);
         // On SQLite the writer has a connection of its own that commits without waiting for
         // the disk; `wal_sync` answers its batches once they are durable.
         let (writer_db, sync) = match backend {
             Backend::Sqlite { path } => {
-                (db::Db::connect_sqlite_writer(path).await?, Some(wal_sync::spawn(path.clone(), events.clone())))
+                let writer_db = db::Db::connect_sqlite_writer(path).await?;
+                repeat_log::fold_on_open(&writer_db).await?;
+                (writer_db, Some(wal_sync::spawn(path.clone(), events.clone())))
             }
             Backend::Postgres { .. } => (db.clone(), None),
         };

@@ -101,6 +101,11 @@ pub(crate) struct Rules {
     pub outbox_ready: Arc<tokio::sync::Notify>,
     /// Bumped whenever this process creates or ends a silence, so the warm copy is re-read.
     pub silences_changed: std::sync::atomic::AtomicU64,
+    /// Hashes an alert's stored JSON, so that a repeat can tell whether its content changed
+    /// (keyed at random per process).
+    pub content_hasher: std::collections::hash_map::RandomState,
+    /// Rows in the repeat log since it was last folded (SQLite only; see `repeat_log`).
+    pub repeats_logged: std::sync::atomic::AtomicUsize,
 }
 
 /// Notification settings and templates, for writing the outbox.
@@ -112,10 +117,13 @@ pub(crate) struct Notifier {
 /// See [`Rules::warm`]. Filled only from committed transactions.
 #[derive(Default)]
 pub(crate) struct Warm {
-    pub alerts: HashMap<String, AlertRecord>,
+    /// Each alert's record, and the hash of its stored JSON when known.
+    pub alerts: HashMap<String, (AlertRecord, Option<u64>)>,
     pub briefs: HashMap<i64, (sevwatch_core::Status, sevwatch_core::Severity)>,
     /// Alert group key -> the incident that group last opened.
     pub groups: HashMap<String, i64>,
+    /// Alerts with rows in the repeat log since it was last folded.
+    pub logged: std::collections::HashSet<String>,
     /// Silences that had not ended when read, with the [`Rules::silences_changed`] generation
     /// they were read at; each batch checks their times against its own `now`.
     pub silences: Option<(u64, Arc<Vec<sevwatch_core::alert::Silence>>)>,
@@ -125,9 +133,10 @@ pub(crate) struct Warm {
 const MAX_WARM: usize = 200_000;
 
 impl Rules {
-    /// Take an alert's committed record out of the warm cache (no copy). The batch puts its new
-    /// state back after the commit; if the batch rolls back, the record is read again next time.
-    pub(crate) fn take_warm_record(&self, fp: &str) -> Option<AlertRecord> {
+    /// Take an alert's committed record (and its content hash) out of the warm cache (no copy).
+    /// The batch puts its new state back after the commit; if the batch rolls back, the record
+    /// is read again next time.
+    pub(crate) fn take_warm_record(&self, fp: &str) -> Option<(AlertRecord, Option<u64>)> {
         self.warm.as_ref()?.lock().expect("warm cache lock").alerts.remove(fp)
     }
 
@@ -148,6 +157,26 @@ impl Rules {
         }
     }
 
+    /// Each logged alert's count and last-seen time (ns) as the warm cache has them, for folding
+    /// the repeat log without reading it back; `None` when one is not warm.
+    pub(crate) fn warm_logged_counts(&self) -> Option<Vec<(String, i64, i64)>> {
+        let w = self.warm.as_ref()?.lock().expect("warm cache lock");
+        w.logged
+            .iter()
+            .map(|fp| {
+                let (r, _) = w.alerts.get(fp)?;
+                Some(crate::repeat_log::counts_of(r))
+            })
+            .collect()
+    }
+
+    /// After a fold committed: nothing is logged any more (until this batch's rows are added).
+    fn folded(&self) {
+        if let Some(warm) = &self.warm {
+            warm.lock().expect("warm cache lock").logged.clear();
+        }
+    }
+
     /// Keep silences read at generation `at` (read *before* the query, so a change during it
     /// makes the next batch read again).
     pub(crate) fn keep_silences(&self, at: u64, s: Arc<Vec<sevwatch_core::alert::Silence>>) {
@@ -164,12 +193,19 @@ impl Rules {
             w.alerts.clear();
             w.briefs.clear();
             w.groups.clear();
+            // Records are read cold from now on, each scanning the repeat log: fold it next.
+            self.repeats_logged.store(crate::repeat_log::FOLD_AT, std::sync::atomic::Ordering::Relaxed);
         }
         w.groups.extend(cache.groups);
         for (id, (inc, _)) in cache.incidents {
             w.briefs.insert(id, (inc.status, inc.severity));
         }
-        w.alerts.extend(cache.alerts);
+        w.logged.extend(cache.pending_repeats);
+        let mut hashes = cache.alert_hashes;
+        w.alerts.extend(cache.alerts.into_iter().map(|(fp, r)| {
+            let hash = hashes.remove(&fp);
+            (fp, (r, hash))
+        }));
     }
 }
 
@@ -187,6 +223,12 @@ pub(crate) struct BatchCache {
     /// fingerprint and the alert's JSON; the record is the one in `alerts`.
     pub pending_alerts: Vec<(String, String)>,
     pub pending_index: HashMap<String, usize>,
+    /// Hash of the JSON stored (or being stored) for alerts in `alerts`, where known.
+    pub alert_hashes: HashMap<String, u64>,
+    /// Fingerprints of this batch's plain repeats, for the repeat log (once each; those also
+    /// written whole are skipped there).
+    pub pending_repeats: Vec<String>,
+    pub repeat_index: std::collections::HashSet<String>,
     /// Events sealed in this transaction, written in multi-row inserts before the commit.
     pub pending_events: Vec<SealedEvent>,
     /// Incidents whose row must be written before the commit (their state is in `incidents`),
@@ -212,7 +254,7 @@ impl Store {
     /// Apply a batch of incoming alerts (one webhook request) and return once committed.
     pub async fn ingest(&self, op: AlertsOp) -> Result<AlertsWritten, StoreError> {
         // Prepared here, on the caller's task, so the single writer has less to do per alert.
-        match self.submit(Op::Alerts(PreparedAlerts::new(op))).await? {
+        match self.submit(Op::Alerts(PreparedAlerts::new(op, &self.rules.content_hasher))).await? {
             Done::Alerts(a) => Ok(a),
             _ => unreachable!("an alerts op answers with AlertsWritten"),
         }
@@ -318,8 +360,13 @@ async fn retry_alone(db: &Db, rules: &Rules, op: &Op, mut last: sqlx::Error) -> 
 /// Run `ops` in one transaction. The outer error means "roll back and retry"; the inner result
 /// is each command's own outcome.
 async fn try_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Result<Vec<Result<Done, StoreError>>, sqlx::Error> {
+    use std::sync::atomic::Ordering::Relaxed;
     let mut tx = db.begin_write().await?;
     let mut cache = BatchCache::default();
+    let fold = rules.warm.is_some() && rules.repeats_logged.load(Relaxed) >= crate::repeat_log::FOLD_AT;
+    if fold {
+        crate::repeat_log::fold(&mut tx, rules.warm_logged_counts()).await?;
+    }
     let mut out = Vec::with_capacity(ops.len());
     let mut queued = 0;
     for op in ops {
@@ -358,8 +405,17 @@ async fn try_batch(db: &Db, rules: &Rules, ops: &[Op]) -> Result<Vec<Result<Done
         out.push(result);
     }
     flush_incidents(&mut tx, &mut cache).await?;
+    let repeats = crate::repeat_log::rows(&cache);
     crate::alert_writes::flush(&mut tx, &mut cache).await?;
+    crate::repeat_log::append(&mut tx, &repeats).await?;
     tx.commit().await?;
+    let logged = repeats.len();
+    if fold {
+        rules.folded();
+        rules.repeats_logged.store(logged, Relaxed);
+    } else {
+        rules.repeats_logged.fetch_add(logged, Relaxed);
+    }
     rules.warm_up(cache);
     if queued > 0 {
         rules.outbox_ready.notify_one();

@@ -162,6 +162,48 @@ pub fn decide(
     AlertDecision { record: rec, outcome, page, became_flapping }
 }
 
+impl AlertDecision {
+    /// Whether this decision only counts a firing alert again: nothing happens to any incident,
+    /// and the new record differs from `known` in its count and last-seen time alone. Such
+    /// repeats are most of any alert stream (Alertmanager re-sends every firing alert of a
+    /// group each `group_interval`), so the store may log them compactly instead of rewriting
+    /// the record.
+    pub fn is_plain_repeat(&self, known: Option<&AlertRecord>) -> bool {
+        let Some(k) = known else { return false };
+        // Every field named, so a new one must be placed on one side or the other.
+        let AlertRecord {
+            fingerprint,
+            source,
+            status,
+            count: _,
+            first_seen,
+            last_seen: _,
+            resolved_at,
+            incident,
+            group_key,
+            severity,
+            transitions,
+            flapping,
+            suppressed,
+        } = &self.record;
+        matches!(self.outcome, AlertOutcome::Repeat { raise_to: None, .. })
+            && !self.page
+            && !self.became_flapping
+            && *status == AlertStatus::Firing
+            && k.status == AlertStatus::Firing
+            && *fingerprint == k.fingerprint
+            && *source == k.source
+            && *first_seen == k.first_seen
+            && *resolved_at == k.resolved_at
+            && *incident == k.incident
+            && *group_key == k.group_key
+            && *severity == k.severity
+            && *transitions == k.transitions
+            && *flapping == k.flapping
+            && *suppressed == k.suppressed
+    }
+}
+
 /// The auto-resolve timer of one incident.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AutoResolve {
