@@ -394,8 +394,8 @@ fn stage(cache: &mut BatchCache, r: AlertRecord, alert_json: &str, content: u64)
 /// Make `r` (a plain repeat) the alert's state in this batch and queue it for the repeat log,
 /// unless its row is written whole anyway (then that write carries the new count).
 fn log_repeat(cache: &mut BatchCache, r: AlertRecord, content: u64) {
-    if !cache.pending_index.contains_key(&r.fingerprint) && cache.repeat_index.insert(r.fingerprint.clone()) {
-        cache.pending_repeats.push(r.fingerprint.clone());
+    if !cache.pending_index.contains_key(&r.fingerprint) {
+        cache.pending_repeats.insert(r.fingerprint.clone());
     }
     cache.alert_hashes.insert(r.fingerprint.clone(), content);
     cache.alerts.insert(r.fingerprint.clone(), r);

@@ -26,7 +26,7 @@ use crate::StoreError;
 
 /// Fold once the log holds this many rows (a couple of MiB); reads that scan it stay cheap.
 pub const FOLD_AT: usize = 32_768;
-/// Rows per multi-row statement (3 or 4 parameters each).
+/// Rows per multi-row statement (3 parameters each).
 const ROWS_PER_STATEMENT: usize = 200;
 
 /// Apply a logged count and last-seen time (nanoseconds) to a record.
@@ -101,39 +101,44 @@ pub(crate) async fn logged(tx: &mut Tx, fingerprint: &str) -> Result<Option<(i64
     Ok(row.0.zip(row.1))
 }
 
+/// How a folded value meets the one already in `alert_counts`: the higher stays.
+macro_rules! keep_higher {
+    () => {
+        " ON CONFLICT (fingerprint) DO UPDATE SET count = MAX(alert_counts.count, excluded.count), \
+         seen_ns = MAX(alert_counts.seen_ns, excluded.seen_ns)"
+    };
+}
+
 /// Move the log into `alert_counts` and empty it, inside `tx`. The values are `warm` (each
 /// logged alert's count and last-seen time as the warm cache has them: the committed truth,
 /// so nothing is read back) when the warm cache holds every logged alert, else aggregated from
-/// the log itself. Returns the alerts folded (`None`: counted by the database, not here).
-pub(crate) async fn fold(tx: &mut Tx, warm: Option<Vec<(String, i64, i64)>>) -> Result<Option<usize>, sqlx::Error> {
-    const FROM_LOG: &str = "INSERT INTO alert_counts (fingerprint, count, seen_ns) \
-        SELECT fingerprint, MAX(count), MAX(seen_ns) FROM alert_repeats WHERE true GROUP BY fingerprint \
-        ON CONFLICT (fingerprint) DO UPDATE SET count = MAX(alert_counts.count, excluded.count), \
-        seen_ns = MAX(alert_counts.seen_ns, excluded.seen_ns)";
+/// the log itself.
+pub(crate) async fn fold(tx: &mut Tx, warm: Option<Vec<(String, i64, i64)>>) -> Result<(), sqlx::Error> {
+    const FROM_LOG: &str = concat!(
+        "INSERT INTO alert_counts (fingerprint, count, seen_ns) SELECT fingerprint, MAX(count), MAX(seen_ns) \
+         FROM alert_repeats WHERE true GROUP BY fingerprint",
+        keep_higher!()
+    );
     let started = std::time::Instant::now();
-    let folded = match &warm {
+    match &warm {
         Some(rows) => {
             for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                 let sql = crate::dialect::multi_row_insert(
                     "INSERT INTO alert_counts (fingerprint, count, seen_ns) VALUES ",
                     3,
                     chunk.len(),
-                    " ON CONFLICT (fingerprint) DO UPDATE SET count = MAX(alert_counts.count, excluded.count), \
-                     seen_ns = MAX(alert_counts.seen_ns, excluded.seen_ns)",
+                    keep_higher!(),
                     tx.is_postgres(),
                 );
                 with_tx!(tx, |c| bound(sqlx::query(sql), chunk).execute(c).await.map(|_| ()))?;
             }
-            Some(rows.len())
         }
-        None => {
-            with_tx!(tx, |c| sqlx::query(FROM_LOG).execute(c).await.map(|_| ()))?;
-            None
-        }
-    };
+        None => with_tx!(tx, |c| sqlx::query(FROM_LOG).execute(c).await.map(|_| ()))?,
+    }
     with_tx!(tx, |c| sqlx::query("DELETE FROM alert_repeats").execute(c).await.map(|_| ()))?;
-    tracing::debug!(alerts = ?folded, took = ?started.elapsed(), "folded the repeat log");
-    Ok(folded)
+    let from = if warm.is_some() { "the warm cache" } else { "the log" };
+    tracing::debug!(from, took = ?started.elapsed(), "folded the repeat log");
+    Ok(())
 }
 
 /// Fold whatever a previous run left in the log, before the writer starts.

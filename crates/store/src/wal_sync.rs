@@ -116,8 +116,8 @@ mod tests {
 
     #[test]
     fn a_wal_made_anew_is_reopened_and_a_missing_one_syncs_the_database() {
-        let dir = std::env::temp_dir().join(format!("sevwatch-walsync-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = sevwatch_testkit::temp_dir();
+        let dir = tmp.path();
         let db = dir.join("x.db");
         std::fs::write(&db, b"db").unwrap();
         let mut w = WalFile::new(&db);
@@ -132,6 +132,5 @@ mod tests {
         w.sync().unwrap();
         let (f, _) = w.open.as_ref().unwrap();
         assert_eq!(f.metadata().unwrap().nlink(), 1, "the new WAL is synced, not the removed one");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

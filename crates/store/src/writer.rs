@@ -225,10 +225,9 @@ pub(crate) struct BatchCache {
     pub pending_index: HashMap<String, usize>,
     /// Hash of the JSON stored (or being stored) for alerts in `alerts`, where known.
     pub alert_hashes: HashMap<String, u64>,
-    /// Fingerprints of this batch's plain repeats, for the repeat log (once each; those also
-    /// written whole are skipped there).
-    pub pending_repeats: Vec<String>,
-    pub repeat_index: std::collections::HashSet<String>,
+    /// Fingerprints of this batch's plain repeats, for the repeat log (those also written
+    /// whole are skipped there).
+    pub pending_repeats: std::collections::HashSet<String>,
     /// Events sealed in this transaction, written in multi-row inserts before the commit.
     pub pending_events: Vec<SealedEvent>,
     /// Incidents whose row must be written before the commit (their state is in `incidents`),
