@@ -90,16 +90,44 @@ pub fn plausible_command_name(word: &str) -> bool {
         && word.chars().all(|c| c.is_ascii_alphanumeric() || "._-/~+$@{}()=:%,\"'".contains(c))
 }
 
-/// Recursion state shared by the walkers.
+/// Every text of `command` that a second shell would read (`ssh host "..."`, `bash -c`,
+/// `eval`, a here-doc fed to a shell), with the wrapper that hands it over; `None` when a part
+/// of the command does not parse, so nothing is known about where its words go. `bind` uses
+/// this to keep values out of text that is parsed twice.
+pub(crate) fn second_shell_texts(command: &str) -> Option<Reach> {
+    let text = command.trim();
+    if text.len() > MAX_INPUT || nesting_estimate(text) > INLINE_DEPTH {
+        return None;
+    }
+    let mut c = Classifier::default();
+    c.text_risk(text);
+    (!c.unparsed).then_some(Reach { reread: c.reread, command_names: c.command_names })
+}
+
+/// Where the words of a command go, as far as the classifier followed them.
+pub(crate) struct Reach {
+    /// (wrapper, text) for every text handed to a second shell.
+    pub reread: Vec<(String, String)>,
+    /// argv[0] of every command found, nested ones included.
+    pub command_names: Vec<String>,
+}
+
+/// Recursion state shared by the walkers, and what `second_shell_texts` needs to know.
 #[derive(Default)]
 pub(crate) struct Classifier {
     reparse: usize,
+    /// (wrapper, text) for every text handed to a second shell.
+    reread: Vec<(String, String)>,
+    /// Some part did not parse.
+    unparsed: bool,
+    command_names: Vec<String>,
 }
 
 impl Classifier {
     /// Parses shell text and classifies it; falls back to one line at a time.
     pub(crate) fn text_risk(&mut self, text: &str) -> Risk {
         if self.reparse >= MAX_REPARSE {
+            self.unparsed = true;
             return Risk::new(RiskClass::Unknown, "command substitutions nested too deeply");
         }
         self.reparse += 1;
@@ -115,12 +143,16 @@ impl Classifier {
         let mut risks = Vec::new();
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         if lines.len() <= 1 {
+            self.unparsed = true;
             return Risk::new(RiskClass::Unknown, format!("could not parse: {}", short(text)));
         }
         for line in lines {
             match shell::parse(line) {
                 Ok(program) => risks.push(self.items_risk(&shell::flatten(&program))),
-                Err(_) => risks.push(Risk::new(RiskClass::Unknown, format!("could not parse: {}", short(line)))),
+                Err(_) => {
+                    self.unparsed = true;
+                    risks.push(Risk::new(RiskClass::Unknown, format!("could not parse: {}", short(line))))
+                }
             }
         }
         worst(risks)
@@ -155,6 +187,7 @@ impl Classifier {
                 format!("command name comes from a variable: {}", short(&s.argv.join(" "))),
             ));
         } else if let Some(name) = s.argv.first() {
+            self.command_names.push(name.clone());
             if !plausible_command_name(name) && !commands::known_name(name) {
                 risks.push(Risk::new(RiskClass::Unknown, format!("not a plausible command: {}", short(name))));
             } else {
@@ -175,7 +208,16 @@ impl Classifier {
         worst(risks)
     }
 
+    /// Classifies text that `wrapper` hands to a second shell, and records it.
+    pub(crate) fn reread(&mut self, wrapper: &str, text: &str) -> Risk {
+        self.reread.push((wrapper.to_string(), text.to_string()));
+        self.text_risk(text)
+    }
+
     pub(crate) fn argv_risk(&mut self, argv: &[String], stdin: &[String]) -> Risk {
+        if let Some(name) = argv.first() {
+            self.command_names.push(name.clone());
+        }
         if argv.first().is_some_and(|n| !plausible_command_name(n)) {
             return Risk::new(RiskClass::Unknown, format!("not a plausible command: {}", short(&argv[0])));
         }

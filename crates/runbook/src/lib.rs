@@ -17,7 +17,7 @@ mod sections;
 mod severity;
 mod steps;
 
-pub use bind::{bind, shell_quote, BindError, UnboundVariable};
+pub use bind::{bind, is_inert, quote_value, shell_quote, BindError, UnboundVariable};
 pub use classify::{classify, plausible_command_name};
 pub use link::{link, Suggestion};
 pub use lint::{lint, Finding, Level};

@@ -564,23 +564,28 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             }
         }
         "su" => match args.iter().position(|a| a == "-c") {
-            Some(i) if i + 1 < args.len() => c.text_risk(&args[i + 1]),
+            Some(i) if i + 1 < args.len() => c.reread("su -c", &args[i + 1]),
             _ => risk(Unknown, "su opens a root shell"),
         },
-        "ssh" => ssh(c, args),
+        "ssh" => ssh(c, args, stdin),
         "bash" | "sh" | "zsh" | "eval" => match args.iter().position(|a| a == "-c") {
-            Some(i) if i + 1 < args.len() => c.text_risk(&args[i + 1]),
-            _ if name == "eval" => c.text_risk(&args.join(" ")),
+            Some(i) if i + 1 < args.len() => c.reread(&format!("{name} -c"), &args[i + 1]),
+            _ if name == "eval" => c.reread("eval", &args.join(" ")),
             _ => match operands(args).first() {
                 Some(script) => script_risk(script),
-                None => risk(Unknown, format!("{name} reads commands from stdin")),
+                None => {
+                    for doc in stdin {
+                        c.reread(&format!("{name} reading stdin"), doc);
+                    }
+                    risk(Unknown, format!("{name} reads commands from stdin"))
+                }
             },
         },
         "source" | "." => risk(Unknown, format!("sources {}", args.join(" "))),
         "watch" => {
             let rest = skip_options(args, &["-n", "-d", "--interval", "-c"]);
             if rest.len() == 1 {
-                c.text_risk(&rest[0])
+                c.reread("watch", &rest[0])
             } else {
                 inner(c, name, &rest, stdin)
             }
@@ -639,7 +644,7 @@ fn skip_options(args: &[String], with_value: &[&str]) -> Vec<String> {
 fn inner(c: &mut Classifier, wrapper: &str, rest: &[String], stdin: &[String]) -> Risk {
     match rest.len() {
         0 => risk(ReadOnly, format!("{wrapper} without a command")),
-        1 if rest[0].contains(' ') => c.text_risk(&rest[0]),
+        1 if rest[0].contains(' ') => c.reread(wrapper, &rest[0]),
         _ => c.argv_risk(rest, stdin),
     }
 }
@@ -866,13 +871,17 @@ fn find(c: &mut Classifier, args: &[String]) -> Risk {
     worst
 }
 
-fn ssh(c: &mut Classifier, args: &[String]) -> Risk {
+fn ssh(c: &mut Classifier, args: &[String], stdin: &[String]) -> Risk {
     let rest = skip_options(args, &["-i", "-p", "-o", "-l", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-W"]);
     let host = rest.first().map(String::as_str).unwrap_or("");
+    // Whatever ssh sends is read by the remote side, often a shell (`ssh h bash <<EOF`).
+    for doc in stdin {
+        c.reread("ssh's input", doc);
+    }
     if rest.len() <= 1 {
         return risk(Unknown, format!("ssh opens an interactive session on {host}"));
     }
-    let r = c.text_risk(&rest[1..].join(" "));
+    let r = c.reread("ssh", &rest[1..].join(" "));
     risk(r.class, format!("on {host}: {}", r.reason))
 }
 

@@ -222,7 +222,8 @@ pub struct StepAnswer {
     pub incident: String,
     pub run: u32,
     pub step: usize,
-    /// The command as it must be run: variables bound and shell-quoted.
+    /// The script as it runs: each bound value assigned to a shell variable, then the command
+    /// referring to it (see `sevwatch_runbook::bind`).
     pub command: String,
     pub risk: StepRisk,
     pub reason: String,

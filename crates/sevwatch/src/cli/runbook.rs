@@ -266,6 +266,21 @@ fn prompt(text: &str) -> Option<String> {
     }
 }
 
+/// A step that cannot be bound can only be skipped (or the run stopped to pass a `--var`).
+fn skip_or_quit(n: usize, e: &sevwatch_runbook::BindError, args: &RunArgs) -> anyhow::Result<Choice> {
+    if args.yes {
+        bail!("step {n} cannot run: {e}; pass a value with --var NAME=VALUE, or run without --yes to skip the step");
+    }
+    loop {
+        match tokio::task::block_in_place(|| prompt("  s to skip, q to quit (then pass --var NAME=VALUE): ")).as_deref()
+        {
+            None | Some("q") => return Ok(Choice::Quit),
+            Some("s") => return Ok(Choice::Skip),
+            _ => println!("  (not understood)"),
+        }
+    }
+}
+
 fn choose(risk: StepRisk, incident: &str, args: &RunArgs) -> anyhow::Result<Choice> {
     if args.yes {
         return match risk {
@@ -360,9 +375,21 @@ async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     while let Some(n) = run.next_step() {
         let step = run.steps[n - 1].clone();
         println!("\n[{n}/{total}] ({}) {}", step.risk, step.title.as_deref().unwrap_or(""));
-        println!("  $ {}", step.command.replace('\n', "\n    "));
+        // What is shown is what runs: the command bound here with the run's values, checked
+        // below against the server's binding before anything starts.
+        let mut vars = run.vars.clone();
+        vars.extend(user_vars.clone());
+        let bound = sevwatch_runbook::bind(&step.command, &vars);
+        match &bound {
+            Ok(script) => println!("  $ {}", script.replace('\n', "\n    ")),
+            Err(e) => println!("  $ {}\n  ! cannot run this step: {e}", step.command.replace('\n', "\n    ")),
+        }
         println!("  risk: {}", step.reason);
-        let choice = choose(step.risk, &id, &args)?;
+        let choice = match &bound {
+            Ok(_) => choose(step.risk, &id, &args)?,
+            Err(e) => skip_or_quit(n, e, &args)?,
+        };
+        let shown = bound.ok();
         let path = format!("{base}/{}/steps/{n}", run.id);
         match choice {
             Choice::Quit => {
@@ -382,6 +409,13 @@ async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
                     )
                     .await?;
                 let command = started["command"].as_str().unwrap_or_default().to_string();
+                if Some(&command) != shown.as_ref() {
+                    c.post(&format!("{path}/interrupt"), json!({})).await?;
+                    bail!(
+                        "the server bound step {n} differently from what was shown, so it was not run \
+                         (marked interrupted); server's version:\n{command}"
+                    );
+                }
                 let opts = sevwatch_runbook::exec::ExecOptions {
                     timeout,
                     workdir: args.workdir.clone(),

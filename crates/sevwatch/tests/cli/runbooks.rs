@@ -255,9 +255,9 @@ async fn a_step_running_during_a_crash_is_interrupted_and_can_be_retried() {
     let (code, started) = post(format!("{runs}/1/steps/1/start"), json!({})).await;
     assert_eq!(code, 200, "{started}");
     let bound = started["command"].as_str().unwrap();
-    assert!(
-        bound.starts_with("echo ") && bound.contains("cache") && bound.contains("'x'") && !bound.contains("$SERVICE"),
-        "{bound}"
+    assert_eq!(
+        bound, "sw_SERVICE='cache'\nsw_agent_id='x'\necho \"service=${sw_SERVICE} agent=${sw_agent_id}\"",
+        "values are assigned first and referenced, never spliced"
     );
     s.kill_9();
     let s = tokio::task::block_in_place(|| Server::start(&data, None));
@@ -312,4 +312,66 @@ async fn the_server_runs_steps_itself_only_when_configured_to() {
     assert!(work.join("marker.txt").exists(), "the step ran in the configured working directory");
     let shown = s.json(&["timeline", inc["id"].as_str().unwrap()]);
     assert_eq!(shown["events"].as_array().unwrap().iter().filter(|e| e["type"] == "runbook_step_finished").count(), 2);
+}
+
+/// The reported attack: an alert label sent with only an ingest token lands in `$(...)` inside
+/// `"..."` of a read-only step. The value must come out as text, nothing else may run, and
+/// the interactive header must show the bound script (with the value) before asking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_label_in_a_nested_substitution_runs_nothing_and_is_shown_before_it_runs() {
+    let dir = sevwatch_testkit::temp_dir();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let s = tokio::task::block_in_place(|| Server::start(&dir.path().join("data"), None));
+    let runbook = "# Web\n\n## Alert: WebDown\n\n**Alert:** `WebDown`\n\n### Diagnosis\n\n```bash\n\
+                   echo \"pods: $(echo app=<service>)\"\n```\n";
+    let f = dir.path().join("web.md");
+    std::fs::write(&f, runbook).unwrap();
+    s.json(&["runbook", "import", f.to_str().unwrap(), "--name", "web"]);
+    let out = s.sw(&["token", "create", "--role", "ingest", "--name", "am"]);
+    let ingest = stdout(&out).trim().to_string();
+    let evil = "x\"$(touch pwned)\"`touch pwned2`'$(touch pwned3)'";
+    let body = json!({ "version": "4", "status": "firing", "receiver": "sevwatch", "groupKey": "k",
+        "alerts": [{ "status": "firing", "labels": { "alertname": "WebDown", "severity": "high", "service": evil },
+        "annotations": { "summary": "web down" }, "startsAt": "2026-11-23T10:00:00Z" }] });
+    let r: Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/ingest/alertmanager", s.url))
+        .bearer_auth(&ingest)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = r["opened"][0].as_str().expect("an incident opened").to_string();
+    // Interactive: the header shows the assignment and the reference, then asks; "q" stops.
+    let mut child = Command::new(BIN)
+        .args(["runbook", "run", &id, "web#Alert: WebDown", "--workdir", work.to_str().unwrap()])
+        .env("SEVWATCH_URL", &s.url)
+        .env("SEVWATCH_TOKEN", s.admin_token())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"q\n").unwrap();
+    let shown = tokio::task::block_in_place(|| child.wait_with_output()).unwrap();
+    let text = stdout(&shown);
+    let header = text.split("Enter to run").next().unwrap();
+    assert!(
+        header.contains(&format!("sw_service='{}'", evil.replace('\'', "'\\''")))
+            && header.contains("echo \"pods: $(echo app=\"${sw_service}\")\""),
+        "{text}"
+    );
+    // Scripted: the read-only step runs on --yes, and only echo ran.
+    let done = s.sw(&["runbook", "run", &id, "web#Alert: WebDown", "--yes", "--workdir", work.to_str().unwrap()]);
+    assert!(done.status.success(), "{}\n{}", stdout(&done), stderr(&done));
+    for f in ["pwned", "pwned2", "pwned3"] {
+        assert!(!work.join(f).exists(), "{f} was created: the value ran as code");
+    }
+    let timeline = s.json(&["timeline", &id]);
+    let finished =
+        timeline["events"].as_array().unwrap().iter().find(|e| e["type"] == "runbook_step_finished").unwrap();
+    assert_eq!(finished["data"]["output"], format!("pods: app={evil}\n"));
 }
