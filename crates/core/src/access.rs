@@ -15,6 +15,10 @@ pub enum AccessRole {
     Responder,
     /// Sends alerts in, nothing else: what monitoring systems are given.
     Ingest,
+    /// A responder that may also have the server itself run runbook steps (with
+    /// `[runbooks] execute_on_server = true`): a separate grant, because it runs commands on the
+    /// server's machine.
+    Executor,
     /// Everything, including creating tokens.
     Admin,
 }
@@ -24,18 +28,22 @@ pub enum Action {
     Read,
     Respond,
     Ingest,
+    /// Run a runbook step on the server's machine.
+    ExecuteOnServer,
     Administer,
 }
 
 impl AccessRole {
-    pub const ALL: [AccessRole; 4] = [AccessRole::Viewer, AccessRole::Responder, AccessRole::Ingest, AccessRole::Admin];
+    pub const ALL: [AccessRole; 5] =
+        [AccessRole::Viewer, AccessRole::Responder, AccessRole::Ingest, AccessRole::Executor, AccessRole::Admin];
 
     pub fn allows(self, action: Action) -> bool {
         use AccessRole::*;
         match action {
-            Action::Read => matches!(self, Viewer | Responder | Admin),
-            Action::Respond => matches!(self, Responder | Admin),
+            Action::Read => matches!(self, Viewer | Responder | Executor | Admin),
+            Action::Respond => matches!(self, Responder | Executor | Admin),
             Action::Ingest => matches!(self, Ingest | Admin),
+            Action::ExecuteOnServer => matches!(self, Executor | Admin),
             Action::Administer => self == Admin,
         }
     }
@@ -45,6 +53,7 @@ impl AccessRole {
             AccessRole::Viewer => "viewer",
             AccessRole::Responder => "responder",
             AccessRole::Ingest => "ingest",
+            AccessRole::Executor => "executor",
             AccessRole::Admin => "admin",
         }
     }
@@ -62,7 +71,7 @@ impl FromStr for AccessRole {
         AccessRole::ALL
             .into_iter()
             .find(|r| r.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| format!("unknown token role {s:?} (expected viewer, responder, ingest or admin)"))
+            .ok_or_else(|| format!("unknown token role {s:?} (expected viewer, responder, ingest, executor or admin)"))
     }
 }
 
@@ -81,7 +90,10 @@ mod tests {
             AccessRole::Viewer => Action::Read,
             AccessRole::Responder => Action::Respond,
             AccessRole::Ingest => Action::Ingest,
+            AccessRole::Executor => Action::ExecuteOnServer,
             AccessRole::Admin => Action::Administer,
         })));
+        assert!(!AccessRole::Responder.allows(Action::ExecuteOnServer));
+        assert!(AccessRole::Executor.allows(Action::Respond) && !AccessRole::Executor.allows(Action::Administer));
     }
 }

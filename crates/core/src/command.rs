@@ -70,6 +70,8 @@ pub enum Command {
         step: usize,
         command: String,
         confirmation: Confirmation,
+        /// The server runs it (the edge has checked the caller may ask for that).
+        on_server: bool,
     },
     FinishStep {
         run: u32,
@@ -303,7 +305,7 @@ pub fn decide(
                 vars: vars.clone(),
             })
         }
-        Command::StartStep { run, step, command, confirmation } => {
+        Command::StartStep { run, step, command, confirmation, on_server } => {
             if inc.status == Status::Closed {
                 return Err(closed());
             }
@@ -332,6 +334,7 @@ pub fn decide(
                 command: required("command", command, MAX_TEXT)?,
                 risk,
                 confirmation: how.to_string(),
+                on_server: *on_server,
             })
         }
         Command::FinishStep { run, step, exit_code, duration_ms, output, truncated } => {

@@ -80,11 +80,14 @@ pub enum EventKind {
     RunbookStepStarted {
         run: u32,
         step: usize,
-        /// The command exactly as run, variables bound and shell-quoted.
+        /// The script exactly as run: bound values assigned to variables, then the command.
         command: String,
         risk: StepRisk,
         /// `none`, `confirmed` or `typed-incident-id`.
         confirmation: String,
+        /// The server ran it (at the request of the event's actor), not a responder's machine.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        on_server: bool,
     },
     RunbookStepFinished {
         run: u32,
@@ -239,8 +242,9 @@ impl EventKind {
             EventKind::RunbookRunStarted { run, runbook, section, steps, .. } => {
                 format!("runbook run {run} started: {runbook} / {section} ({} steps)", steps.len())
             }
-            EventKind::RunbookStepStarted { run, step, command, risk, confirmation } => {
-                format!("run {run} step {step} started ({risk}, confirmation: {confirmation}): {command}")
+            EventKind::RunbookStepStarted { run, step, command, risk, confirmation, on_server } => {
+                let place = if *on_server { " on the server" } else { "" };
+                format!("run {run} step {step} started{place} ({risk}, confirmation: {confirmation}): {command}")
             }
             EventKind::RunbookStepFinished { run, step, exit_code, duration_ms, output, truncated } => format!(
                 "run {run} step {step} exited {exit_code} after {duration_ms} ms ({} bytes of output{})",

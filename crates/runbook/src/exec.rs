@@ -19,13 +19,23 @@ pub struct ExecOptions {
     pub timeout: Duration,
     pub workdir: Option<PathBuf>,
     pub env: BTreeMap<String, String>,
+    /// Start from an empty environment (plus `PATH`, `LANG` and `HOME` set to the working
+    /// directory) instead of inheriting this process's: the server's own environment holds
+    /// secrets (database URL, chain key) that a step must not see.
+    pub clean_env: bool,
     /// Most bytes of output kept (stdout and stderr together).
     pub max_output: usize,
 }
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        ExecOptions { timeout: Duration::from_secs(60), workdir: None, env: BTreeMap::new(), max_output: 1024 * 1024 }
+        ExecOptions {
+            timeout: Duration::from_secs(60),
+            workdir: None,
+            env: BTreeMap::new(),
+            clean_env: false,
+            max_output: 1024 * 1024,
+        }
     }
 }
 
@@ -59,6 +69,12 @@ pub fn run(command: &str, opts: &ExecOptions, mut on_output: impl FnMut(&[u8])) 
     cmd.arg("-c").arg(command).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     if let Some(dir) = &opts.workdir {
         cmd.current_dir(dir);
+    }
+    if opts.clean_env {
+        cmd.env_clear().env("PATH", "/usr/local/bin:/usr/bin:/bin").env("LANG", "C.UTF-8");
+        if let Some(dir) = &opts.workdir {
+            cmd.env("HOME", dir);
+        }
     }
     cmd.envs(&opts.env);
     #[cfg(unix)]
@@ -207,5 +223,21 @@ mod tests {
         let canon = dir.canonicalize().unwrap();
         assert!(r.output.contains(canon.to_str().unwrap()) || r.output.contains(dir.to_str().unwrap()), "{}", r.output);
         assert!(r.output.contains("hello"));
+    }
+
+    #[test]
+    fn a_clean_environment_keeps_only_path_lang_home_and_the_extras() {
+        // Any variable of this process other than the ones a clean environment sets.
+        let (ours, _) = std::env::vars()
+            .find(|(k, _)| !matches!(k.as_str(), "PATH" | "LANG" | "HOME" | "PWD" | "SHLVL" | "_" | "OLDPWD"))
+            .expect("the test process has some environment");
+        let names = "env | cut -d= -f1 | tr '\\n' ' '";
+        let inherited = run(names, &ExecOptions::default(), |_| {}).unwrap();
+        assert!(inherited.output.split(' ').any(|n| n == ours), "{ours}: {}", inherited.output);
+        let opts =
+            ExecOptions { clean_env: true, env: [("EXTRA".to_string(), "x".to_string())].into(), ..Default::default() };
+        let clean = run(names, &opts, |_| {}).unwrap();
+        assert!(!clean.output.split(' ').any(|n| n == ours), "{ours}: {}", clean.output);
+        assert!(clean.output.contains("EXTRA") && clean.output.contains("PATH"), "{}", clean.output);
     }
 }

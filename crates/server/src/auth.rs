@@ -30,8 +30,9 @@ impl Caller {
 
 fn needed(action: Action) -> &'static str {
     match action {
-        Action::Read => "viewer, responder or admin",
-        Action::Respond => "responder or admin",
+        Action::Read => "viewer, responder, executor or admin",
+        Action::Respond => "responder, executor or admin",
+        Action::ExecuteOnServer => "executor or admin",
         Action::Ingest => "ingest or admin",
         Action::Administer => "admin",
     }

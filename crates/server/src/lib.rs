@@ -16,6 +16,9 @@ mod routes;
 mod token_cache;
 mod views;
 
+/// Is a directory the data directory or inside it (server-side steps never run there)?
+pub use routes::run_on_server::inside as inside_data_dir;
+
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;

@@ -37,7 +37,7 @@ pub use incidents::{IncidentVerification, ListFilter};
 pub use jobs::JobsFired;
 pub use outbox::{OutboxAttempt, OutboxFilter, OutboxItem, STATUSES as OUTBOX_STATUSES};
 pub use repeat_log::FOLD_AT as REPEAT_LOG_FOLD_AT;
-pub use runbooks::{Imported, RunbookRecord};
+pub use runbooks::{Imported, Importer, RunbookRecord};
 pub use tokens::TokenInfo;
 pub use users::{UserRecord, UserSource};
 pub use writer::{IncidentOp, Written};

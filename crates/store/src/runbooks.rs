@@ -18,11 +18,22 @@ pub struct RunbookRecord {
     pub sha256: String,
     pub imported_at: Timestamp,
     pub imported_by: String,
+    /// The role of the importing token (`admin`, `responder`, ...; empty for versions imported
+    /// before roles were recorded).
+    pub imported_by_role: String,
     /// The runbook crate's JSON of the content.
     #[serde(skip)]
     pub parsed: String,
     #[serde(skip)]
     pub content: String,
+}
+
+/// Who imports a runbook version.
+#[derive(Clone, Copy, Debug)]
+pub struct Importer<'a> {
+    /// The token's name.
+    pub name: &'a str,
+    pub role: sevwatch_core::AccessRole,
 }
 
 /// What an import did.
@@ -34,12 +45,23 @@ pub struct Imported {
     pub created: bool,
 }
 
-type Row = (String, i64, String, String, String, i64, String, String, String);
+type Row = (String, i64, String, String, String, i64, String, String, String, String);
 
 fn decode(r: Row) -> Result<RunbookRecord, StoreError> {
-    let (name, version, title, source, sha256, at, imported_by, parsed, content) = r;
+    let (name, version, title, source, sha256, at, imported_by, imported_by_role, parsed, content) = r;
     let imported_at = Timestamp::from_millisecond(at).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    Ok(RunbookRecord { name, version, title, source, sha256, imported_at, imported_by, parsed, content })
+    Ok(RunbookRecord {
+        name,
+        version,
+        title,
+        source,
+        sha256,
+        imported_at,
+        imported_by,
+        imported_by_role,
+        parsed,
+        content,
+    })
 }
 
 impl Store {
@@ -52,13 +74,13 @@ impl Store {
         source: &str,
         content: &str,
         parsed_json: &str,
-        actor: &str,
+        importer: Importer<'_>,
         now: Timestamp,
     ) -> Result<Imported, StoreError> {
         const LATEST: &str = "SELECT version, sha256 FROM runbooks WHERE name = $1 ORDER BY version DESC LIMIT 1";
         const INSERT: &str =
-            "INSERT INTO runbooks (name, version, title, source, sha256, content, parsed, imported_at, imported_by) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+            "INSERT INTO runbooks (name, version, title, source, sha256, content, parsed, imported_at, imported_by, \
+            imported_by_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
         let sha = hex::encode(Sha256::digest(content.as_bytes()));
         let mut tx = self.db.begin_write().await?;
         let latest: Option<(i64, String)> =
@@ -78,7 +100,8 @@ impl Store {
             .bind(content)
             .bind(parsed_json)
             .bind(now.as_millisecond())
-            .bind(actor)
+            .bind(importer.name)
+            .bind(importer.role.as_str())
             .execute(c)
             .await
             .map(|_| ()))?;
@@ -89,7 +112,8 @@ impl Store {
     /// The latest version of every runbook, by name.
     pub async fn latest_runbooks(&self) -> Result<Vec<RunbookRecord>, StoreError> {
         const SQL: &str =
-            "SELECT name, version, title, source, sha256, imported_at, imported_by, parsed, '' FROM runbooks r \
+            "SELECT name, version, title, source, sha256, imported_at, imported_by, imported_by_role, parsed, '' \
+            FROM runbooks r \
             WHERE version = (SELECT MAX(version) FROM runbooks WHERE name = r.name) ORDER BY name";
         let rows: Vec<Row> = with_pool!(&self.db, |p| sqlx::query_as(SQL).fetch_all(p).await)?;
         rows.into_iter().map(decode).collect()
@@ -98,7 +122,8 @@ impl Store {
     /// One version (the latest when `version` is `None`), with its content.
     pub async fn runbook(&self, name: &str, version: Option<i64>) -> Result<Option<RunbookRecord>, StoreError> {
         const SQL: &str =
-            "SELECT name, version, title, source, sha256, imported_at, imported_by, parsed, content FROM runbooks \
+            "SELECT name, version, title, source, sha256, imported_at, imported_by, imported_by_role, parsed, content \
+            FROM runbooks \
             WHERE name = $1 AND ($2 < 0 OR version = $2) ORDER BY version DESC LIMIT 1";
         let row: Option<Row> = with_pool!(&self.db, |p| sqlx::query_as(SQL)
             .bind(name)

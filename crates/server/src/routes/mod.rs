@@ -7,6 +7,7 @@ pub mod incidents;
 pub mod ingest;
 pub mod oncall;
 pub mod outbox;
+pub mod run_on_server;
 pub mod runbooks;
 pub mod runs;
 pub mod stream;

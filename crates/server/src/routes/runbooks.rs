@@ -58,6 +58,10 @@ fn name_from_source(source: &str) -> String {
     stem.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect()
 }
 
+fn importer(caller: &Caller) -> sevwatch_store::Importer<'_> {
+    sevwatch_store::Importer { name: &caller.name, role: caller.role }
+}
+
 pub(crate) fn parse_record(r: &RunbookRecord) -> Result<Runbook, ApiError> {
     serde_json::from_str(&r.parsed).map_err(|e| ApiError::internal(format!("runbook {} v{}: {e}", r.name, r.version)))
 }
@@ -92,8 +96,10 @@ pub async fn import(
         .map_err(ApiError::internal)?;
     let title = parsed.title.clone().unwrap_or_else(|| name.clone());
     let json = serde_json::to_string(&parsed).map_err(ApiError::internal)?;
-    let done =
-        state.store.import_runbook(&name, &title, &source, &content, &json, &caller.name, Timestamp::now()).await?;
+    let done = state
+        .store
+        .import_runbook(&name, &title, &source, &content, &json, importer(&caller), Timestamp::now())
+        .await?;
     let steps = parsed.sections.iter().map(|s| s.steps().count()).sum();
     let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((

@@ -20,6 +20,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::routes::run_on_server;
 use crate::routes::runbooks::parse_record;
 use crate::AppState;
 
@@ -212,7 +213,8 @@ pub struct StartStep {
     /// More values for placeholders (merged over the run's).
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
-    /// Run it on the server (only when `[runbooks] execute_on_server = true`).
+    /// Run it on the server: only when `[runbooks] execute_on_server = true`, with an `executor`
+    /// or `admin` token, for a runbook version imported with an admin token.
     #[serde(default)]
     pub execute: bool,
 }
@@ -244,13 +246,14 @@ pub async fn start_step(
 ) -> Result<Json<StepAnswer>, ApiError> {
     caller.require(Action::Respond)?;
     let (id, run, step) = ids(&id, &run, Some(&step))?;
-    if req.execute && !state.config.runbooks.execute_on_server {
-        return Err(ApiError::forbidden(
-            "server-side execution is off ([runbooks] execute_on_server = false): run the step with the CLI",
-        ));
-    }
     let inc = state.store.incident(id).await?;
     let (r, _) = find_step(&inc, run, step)?;
+    let workdir = if req.execute {
+        run_on_server::authorize(&state, &caller, r).await?;
+        Some(run_on_server::Workdir::prepare(&state)?)
+    } else {
+        None
+    };
     let template = &r.steps[step - 1];
     let mut vars = r.vars.clone();
     vars.extend(req.vars);
@@ -258,13 +261,15 @@ pub async fn start_step(
         .map_err(|e| ApiError::invalid("vars", format!("step {step}: {e}")))?;
     let confirmation = Confirmation { confirmed: req.confirm, typed_incident: req.confirm_destructive };
     let (risk, reason) = (template.risk, template.reason.clone());
-    exec(&state, &caller, id, Command::StartStep { run, step, command: command.clone(), confirmation }).await?;
+    let start = Command::StartStep { run, step, command: command.clone(), confirmation, on_server: req.execute };
+    exec(&state, &caller, id, start).await?;
     let mut result = None;
-    if req.execute {
+    if let Some(workdir) = workdir {
         let opts = sevwatch_runbook::exec::ExecOptions {
             timeout: std::time::Duration::from_millis(state.config.runbooks.timeout.as_millis() as u64),
-            workdir: state.config.runbooks.workdir.clone().map(Into::into),
+            workdir: Some(workdir.path().to_path_buf()),
             env: state.config.runbooks.env.clone(),
+            clean_env: true,
             max_output: MAX_STEP_OUTPUT,
         };
         let to_run = command.clone();

@@ -53,6 +53,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let data_dir = PathBuf::from(config.server.data_dir.clone().unwrap_or_else(|| super::DEFAULT_DATA_DIR.into()));
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    config.server.data_dir = Some(data_dir.display().to_string());
+    if let Some(dir) = &config.runbooks.workdir {
+        if sevwatch_server::inside_data_dir(std::path::Path::new(dir), &data_dir) {
+            anyhow::bail!(
+                "[runbooks] workdir {dir} is inside the data directory {}: steps run on the server must not be able \
+                 to touch the database or the tokens; choose another directory",
+                data_dir.display()
+            );
+        }
+    }
     let backend = match &config.server.database_url {
         Some(url) => Backend::Postgres { url: url.clone() },
         None => Backend::Sqlite { path: data_dir.join("sevwatch.db") },

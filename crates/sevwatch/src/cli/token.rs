@@ -11,7 +11,7 @@ use super::client::Client;
 pub enum TokenCmd {
     /// Create a token and print it (alone on stdout; with --json as {"token": ...}).
     Create {
-        #[arg(long, value_parser = ["viewer", "responder", "ingest", "admin"])]
+        #[arg(long, value_parser = ["viewer", "responder", "ingest", "executor", "admin"])]
         role: String,
         #[arg(long)]
         name: String,

@@ -375,3 +375,76 @@ async fn an_alert_label_in_a_nested_substitution_runs_nothing_and_is_shown_befor
         timeline["events"].as_array().unwrap().iter().find(|e| e["type"] == "runbook_step_finished").unwrap();
     assert_eq!(finished["data"]["output"], format!("pods: app={evil}\n"));
 }
+
+/// Server-side execution is a grant of its own: a responder token cannot ask for it, a runbook
+/// a responder imported never runs there, refusals record nothing, the step runs in a fresh
+/// directory outside the data directory with a clean environment, and the timeline says who
+/// asked. A workdir inside the data directory stops the server at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_an_executor_runs_admin_imported_steps_on_the_server_and_never_in_the_data_dir() {
+    let dir = sevwatch_testkit::temp_dir();
+    let data = dir.path().join("data");
+    let cfg = dir.path().join("sevwatch.toml");
+    std::fs::write(&cfg, format!("[runbooks]\nexecute_on_server = true\nworkdir = {:?}\n", data.join("steps")))
+        .unwrap();
+    let refused = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config", cfg.to_str().unwrap(), "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("inside the data directory"), "{}", stderr(&refused));
+
+    std::fs::write(&cfg, "[runbooks]\nexecute_on_server = true\ntimeout = \"5s\"\n").unwrap();
+    let s = tokio::task::block_in_place(|| Server::start_with(&data, None, Some(&cfg)));
+    let token = |role: &str| stdout(&s.sw(&["token", "create", "--role", role, "--name", role])).trim().to_string();
+    let (responder, executor) = (token("responder"), token("executor"));
+    let http = reqwest::Client::new();
+    let post = |path: String, token: String, body: Value| {
+        let (http, url) = (http.clone(), s.url.clone());
+        async move {
+            let r = http.post(format!("{url}{path}")).bearer_auth(token).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let probe = "# Probe\n\n## Incident: Probe\n\n### Diagnosis\n\n```bash\npwd; env | cut -d= -f1\n```\n";
+    let (code, _) =
+        post("/api/v1/runbooks".into(), s.admin_token(), json!({ "name": "probe", "content": probe })).await;
+    assert_eq!(code, 201);
+    let (code, _) =
+        post("/api/v1/runbooks".into(), responder.clone(), json!({ "name": "mine", "content": probe })).await;
+    assert_eq!(code, 201, "a responder may import runbooks");
+    let (_, inc) =
+        post("/api/v1/incidents".into(), responder.clone(), json!({ "title": "Probe", "severity": "P3" })).await;
+    let id = inc["id"].as_str().unwrap().to_string();
+    let runs = format!("/api/v1/incidents/{id}/runbook-runs");
+    for name in ["probe", "mine"] {
+        let (code, r) =
+            post(runs.clone(), responder.clone(), json!({ "runbook": name, "section": "Incident: Probe" })).await;
+        assert_eq!(code, 201, "{r}");
+    }
+    let (code, p) = post(format!("{runs}/1/steps/1/start"), responder.clone(), json!({ "execute": true })).await;
+    assert_eq!(code, 403, "a responder token cannot run steps on the server: {p}");
+    assert!(p["detail"].as_str().unwrap().contains("executor"), "{p}");
+    let (code, p) = post(format!("{runs}/2/steps/1/start"), executor.clone(), json!({ "execute": true })).await;
+    assert_eq!(code, 403, "a runbook a responder imported never runs on the server: {p}");
+    assert!(p["detail"].as_str().unwrap().contains("imported with an admin token"), "{p}");
+    let (code, p) = post(format!("{runs}/2/steps/1/start"), s.admin_token(), json!({ "execute": true })).await;
+    assert_eq!(code, 403, "not even for an admin: {p}");
+    let timeline = s.json(&["timeline", &id]);
+    let started = |t: &Value| -> Vec<Value> {
+        t["events"].as_array().unwrap().iter().filter(|e| e["type"] == "runbook_step_started").cloned().collect()
+    };
+    assert!(started(&timeline).is_empty(), "refusals record nothing");
+
+    let (code, step) = post(format!("{runs}/1/steps/1/start"), executor.clone(), json!({ "execute": true })).await;
+    assert_eq!(code, 200, "{step}");
+    let output = step["result"]["output"].as_str().unwrap();
+    let pwd = std::path::PathBuf::from(output.lines().next().unwrap());
+    assert!(!pwd.starts_with(&data) && !pwd.starts_with(data.canonicalize().unwrap()), "{output}");
+    assert!(!pwd.exists(), "the fresh directory is removed after the step: {}", pwd.display());
+    assert!(!output.contains("SEVWATCH_"), "the server's environment stays with the server: {output}");
+    let timeline = s.json(&["timeline", &id]);
+    let ev = &started(&timeline)[0];
+    assert_eq!((ev["actor"].as_str(), ev["data"]["on_server"].as_bool()), (Some("executor"), Some(true)), "{ev}");
+}
