@@ -1,7 +1,8 @@
 //! Bearer-token authentication. A request names its token in `Authorization: Bearer ...` (what
-//! Alertmanager's `http_config.authorization` sends) or, for webhook senders that cannot set
-//! headers, in `?token=...`. The [`Caller`] extractor resolves it; handlers then `require` the
-//! action they perform.
+//! Alertmanager's `http_config.authorization` sends) or, on the ingest endpoints only
+//! (`/api/v1/ingest/...`), for webhook senders that cannot set headers, in `?token=...`: a token
+//! in a URL ends up in proxy and access logs, so nowhere else accepts one. The [`Caller`]
+//! extractor resolves it; handlers then `require` the action they perform.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -16,9 +17,31 @@ use crate::AppState;
 pub struct Caller {
     pub name: String,
     pub role: AccessRole,
+    /// The token itself, for calls that outlive one request (an event stream re-checks it).
+    token: Secret,
+}
+
+/// A token value that `Debug` never prints.
+#[derive(Clone)]
+struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<token>")
+    }
 }
 
 impl Caller {
+    pub fn new(name: String, role: AccessRole, token: &str) -> Caller {
+        Caller { name, role, token: Secret(token.to_string()) }
+    }
+
+    /// Is the token still valid (not revoked)? Read through the token cache, so a revocation
+    /// on another replica is seen within the cache's lifetime.
+    pub async fn still_valid(&self, state: &AppState) -> bool {
+        matches!(state.tokens.authenticate(&state.store, &self.token.0).await, Ok(Some(t)) if !t.revoked)
+    }
+
     pub fn require(&self, action: Action) -> Result<&Self, ApiError> {
         if self.role.allows(action) {
             Ok(self)
@@ -45,6 +68,9 @@ fn token_from(parts: &Parts) -> Option<String> {
             return Some(rest.trim().to_string());
         }
     }
+    if !parts.uri.path().starts_with("/api/v1/ingest/") {
+        return None;
+    }
     parts.uri.query().and_then(|q| {
         q.split('&').find_map(|kv| kv.strip_prefix("token=")).filter(|t| !t.is_empty()).map(|t| t.to_string())
     })
@@ -55,10 +81,16 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Some(token) = token_from(parts) else {
+            if parts.uri.query().is_some_and(|q| q.split('&').any(|kv| kv.starts_with("token="))) {
+                return Err(ApiError::unauthorized(
+                    "?token= is accepted only on /api/v1/ingest/... (a token in a URL ends up in logs): \
+                     send Authorization: Bearer <token>",
+                ));
+            }
             return Err(ApiError::unauthorized("missing token: send Authorization: Bearer <token>"));
         };
         match state.tokens.authenticate(&state.store, &token).await? {
-            Some(t) => Ok(Caller { name: t.name, role: t.role }),
+            Some(t) => Ok(Caller::new(t.name, t.role, &token)),
             None => Err(ApiError::unauthorized("unknown or revoked token")),
         }
     }

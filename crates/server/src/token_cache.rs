@@ -15,6 +15,9 @@ const MAX_ENTRIES: usize = 10_000;
 #[derive(Default)]
 pub struct TokenCache {
     entries: Mutex<HashMap<String, (TokenInfo, Instant)>>,
+    /// Bumped at every revocation through this process, so open event streams re-check their
+    /// token at once (streams on other replicas re-check every [`TTL`]).
+    revocations: tokio::sync::watch::Sender<u64>,
 }
 
 impl TokenCache {
@@ -43,7 +46,13 @@ impl TokenCache {
         Ok(found)
     }
 
+    /// Forget every cached token (after a revocation) and tell the open streams.
     pub fn clear(&self) {
         self.entries.lock().expect("token cache lock").clear();
+        self.revocations.send_modify(|n| *n += 1);
+    }
+
+    pub fn revocations(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.revocations.subscribe()
     }
 }

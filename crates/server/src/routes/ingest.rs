@@ -182,8 +182,8 @@ pub async fn pagerduty_enqueue(
             )
         }
     };
-    let caller = match state.tokens.authenticate(&state.store, &routing_key).await {
-        Ok(Some(t)) if t.role.allows(Action::Ingest) => Caller { name: t.name, role: t.role },
+    let (caller, token_id) = match state.tokens.authenticate(&state.store, &routing_key).await {
+        Ok(Some(t)) if t.role.allows(Action::Ingest) => (Caller::new(t.name, t.role, &routing_key), t.id),
         Ok(_) => {
             return pd_error(
                 StatusCode::BAD_REQUEST,
@@ -193,14 +193,19 @@ pub async fn pagerduty_enqueue(
         }
         Err(e) => return ApiError::from(e).into_response(),
     };
+    // As in PagerDuty, a dedup_key belongs to its integration: the alert is kept under
+    // `pagerduty:<token id>:<dedup_key>`, so an acknowledge or resolve reaches only alerts that
+    // this token sent through this endpoint, never another sender's or another source's.
+    let scoped = |key: &str| format!("pagerduty:{token_id}:{key}");
     let (alerts, ack, dedup_key) = match event {
-        pagerduty::PagerDutyEvent::Trigger { alert, .. } => {
-            let key = alert.fingerprint.clone();
+        pagerduty::PagerDutyEvent::Trigger { mut alert, .. } => {
+            let key = std::mem::replace(&mut alert.fingerprint, String::new());
+            alert.fingerprint = scoped(&key);
             (vec![alert], vec![], key)
         }
-        pagerduty::PagerDutyEvent::Acknowledge { dedup_key, .. } => (vec![], vec![dedup_key.clone()], dedup_key),
+        pagerduty::PagerDutyEvent::Acknowledge { dedup_key, .. } => (vec![], vec![scoped(&dedup_key)], dedup_key),
         pagerduty::PagerDutyEvent::Resolve { dedup_key, .. } => {
-            let resolved = Alert::bare(AlertSource::Pagerduty, dedup_key.clone(), AlertStatus::Resolved);
+            let resolved = Alert::bare(AlertSource::Pagerduty, scoped(&dedup_key), AlertStatus::Resolved);
             (vec![resolved], vec![], dedup_key)
         }
         pagerduty::PagerDutyEvent::Change(_) => unreachable!("refused above"),

@@ -1,7 +1,8 @@
 //! Live updates: `GET /api/v1/events/stream` sends every newly committed timeline event as a
 //! Server-Sent Event (`event: timeline`, JSON data), optionally only those of one incident.
 //! A subscriber too slow to keep up gets an `event: lagged` with the number it missed and can
-//! re-read the timeline to catch up.
+//! re-read the timeline to catch up. The stream re-checks its token every [`TTL`] and at once
+//! after a revocation through this process, and ends when the token is no longer valid.
 
 use std::convert::Infallible;
 
@@ -18,6 +19,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
+use crate::token_cache::TTL;
 use crate::error::ApiError;
 use crate::json::ApiQuery;
 use crate::views::EventView;
@@ -49,11 +51,43 @@ pub async fn stream(
         match item {
             Ok(e) if only.is_none_or(|id| id == e.incident) => {
                 let data = serde_json::to_string(&EventView::from(&e)).expect("event views serialise");
-                Some(Ok(Event::default().event("timeline").id(format!("{}:{}", e.incident, e.seq)).data(data)))
+                Some(Item::Send(Event::default().event("timeline").id(format!("{}:{}", e.incident, e.seq)).data(data)))
             }
             Ok(_) => None,
-            Err(BroadcastStreamRecvError::Lagged(n)) => Some(Ok(Event::default().event("lagged").data(n.to_string()))),
+            Err(BroadcastStreamRecvError::Lagged(n)) => {
+                Some(Item::Send(Event::default().event("lagged").data(n.to_string())))
+            }
         }
     });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    let checks = futures_util::stream::unfold(state.tokens.revocations(), |mut revoked| async move {
+        tokio::select! {
+            _ = tokio::time::sleep(TTL) => {}
+            changed = revoked.changed() => {
+                if changed.is_err() {
+                    tokio::time::sleep(TTL).await;
+                }
+            }
+        }
+        Some((Item::Check, revoked))
+    });
+    let guarded = futures_util::stream::select(events, checks)
+        .then(move |item| {
+            let (state, caller) = (state.clone(), caller.clone());
+            async move {
+                match item {
+                    Item::Send(e) => Some(Some(e)),
+                    Item::Check if caller.still_valid(&state).await => Some(None),
+                    Item::Check => None,
+                }
+            }
+        })
+        .take_while(|item| futures_util::future::ready(item.is_some()))
+        .filter_map(|item| futures_util::future::ready(item.flatten().map(Ok::<_, Infallible>)));
+    Ok(Sse::new(guarded).keep_alive(KeepAlive::default()))
+}
+
+/// What the stream does next: send an event, or re-check its token.
+enum Item {
+    Send(Event),
+    Check,
 }

@@ -109,9 +109,9 @@ async fn tokens_are_checked_for_presence_validity_and_role(app: TestApp) {
         None,
     );
     assert_problem(&app.post("/api/v1/tokens", json!({ "role": "overlord", "name": "x" })).await, 422, Some("role"));
-    // ?token= works for webhook senders that cannot set headers.
+    // ?token= is for webhook senders on the ingest endpoints only (see security.rs).
     let (s, _) = app.call(Method::GET, &format!("{path}?token={viewer}"), None, None).await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
     // Revocation takes effect at once.
     let (_, list) = app.get("/api/v1/tokens").await;
     let vid = list["tokens"].as_array().unwrap().iter().find(|t| t["name"] == "v").unwrap()["id"].as_i64().unwrap();

@@ -6,4 +6,5 @@ mod incidents;
 mod oncall;
 mod outbox;
 mod robustness;
+mod security;
 mod stream;

@@ -1,0 +1,92 @@
+//! Findings of the security review, each driven as the attacker would: a token in a URL, an
+//! event stream that outlives its token, and a PagerDuty routing key that reaches alerts it
+//! did not send.
+
+use futures_util::StreamExt;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{on_both_backends, TestApp};
+
+on_both_backends!(
+    a_token_in_the_url_is_accepted_on_the_ingest_endpoints_only,
+    an_open_event_stream_ends_when_its_token_is_revoked,
+    pagerduty_acknowledge_and_resolve_reach_only_the_same_tokens_alerts,
+);
+
+async fn a_token_in_the_url_is_accepted_on_the_ingest_endpoints_only(app: TestApp) {
+    let viewer = app.token("viewer", "v").await;
+    let ingest = app.token("ingest", "am").await;
+    let (s, v) = app.call(Method::GET, &format!("/api/v1/incidents?token={viewer}"), None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("only on /api/v1/ingest/"), "{v}");
+    let (s, v) = app.call(Method::GET, &format!("/api/v1/events/stream?token={viewer}"), None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    let body = json!({ "version": "4", "status": "firing", "receiver": "r", "groupKey": "k",
+        "alerts": [{ "status": "firing", "labels": { "alertname": "UrlToken", "severity": "info" }, "annotations": {},
+        "startsAt": "2026-11-23T10:00:00Z" }] });
+    let (s, v) = app.call(Method::POST, &format!("/api/v1/ingest/alertmanager?token={ingest}"), None, Some(body)).await;
+    assert!(s.is_success(), "webhook senders that cannot set headers still can: {v}");
+}
+
+async fn an_open_event_stream_ends_when_its_token_is_revoked(app: TestApp) {
+    let (s, created) = app.post("/api/v1/tokens", json!({ "role": "viewer", "name": "screen" })).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (token, id) = (created["token"].as_str().unwrap().to_string(), created["id"].as_i64().unwrap());
+    let resp =
+        app.http.get(format!("{}/api/v1/events/stream", app.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut body = resp.bytes_stream();
+    app.declare("seen before the revocation", "P3").await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut text = String::new();
+    while !text.contains("seen before the revocation") {
+        let chunk = tokio::time::timeout_at(deadline, body.next()).await.expect("an event arrives").unwrap().unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let (s, v) = app.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), Some(&app.admin), None).await;
+    assert!(s.is_success(), "{v}");
+    app.declare("must not reach the revoked stream", "P3").await;
+    // The stream ends (within the token cache period; at once for a revocation on this server).
+    let mut after = String::new();
+    loop {
+        match tokio::time::timeout_at(deadline, body.next()).await.expect("the stream ends after the revocation") {
+            None | Some(Err(_)) => break,
+            Some(Ok(chunk)) => after.push_str(&String::from_utf8_lossy(&chunk)),
+        }
+    }
+    assert!(!after.contains("must not reach the revoked stream"), "{after}");
+}
+
+async fn pagerduty_acknowledge_and_resolve_reach_only_the_same_tokens_alerts(app: TestApp) {
+    let (ours, theirs) = (app.token("ingest", "pd-ours").await, app.token("ingest", "pd-theirs").await);
+    let event = |key: &str, action: &str, dedup: &str| {
+        json!({ "routing_key": key, "event_action": action, "dedup_key": dedup,
+                "payload": { "summary": "Disk full on db-1", "source": "db-1", "severity": "error" } })
+    };
+    let send = |body: Value| async { app.call(Method::POST, "/v2/enqueue", None, Some(body)).await };
+    let (s, v) = send(event(&ours, "trigger", "db-disk")).await;
+    assert_eq!((s, v["dedup_key"].as_str()), (StatusCode::ACCEPTED, Some("db-disk")), "{v}");
+    // Another ingest token acknowledging and resolving the same dedup_key changes nothing.
+    assert_eq!(send(event(&theirs, "acknowledge", "db-disk")).await.0, StatusCode::ACCEPTED);
+    assert_eq!(send(event(&theirs, "resolve", "db-disk")).await.0, StatusCode::ACCEPTED);
+    assert_eq!(app.get("/api/v1/incidents/INC-1").await.1["status"], "triggered");
+    let (_, alerts) = app.get("/api/v1/alerts?incident=INC-1").await;
+    assert_eq!(alerts["alerts"][0]["status"], "firing", "{alerts}");
+    // An Alertmanager alert cannot be resolved through PagerDuty with its fingerprint either.
+    let am = json!({ "version": "4", "status": "firing", "receiver": "r", "groupKey": "k",
+        "alerts": [{ "status": "firing", "labels": { "alertname": "ApiDown", "severity": "critical" },
+        "annotations": {}, "fingerprint": "f00d", "startsAt": "2026-11-23T10:00:00Z" }] });
+    let (s, v) = app.post("/api/v1/ingest/alertmanager", am).await;
+    assert!(s.is_success(), "{v}");
+    let am_incident = v["opened"][0].as_str().unwrap().to_string();
+    assert_eq!(send(event(&ours, "resolve", "f00d")).await.0, StatusCode::ACCEPTED);
+    let (_, alerts) = app.get(&format!("/api/v1/alerts?incident={am_incident}")).await;
+    assert_eq!(alerts["alerts"][0]["status"], "firing", "{alerts}");
+    // The sending token itself still acknowledges and resolves its own alert.
+    assert_eq!(send(event(&ours, "acknowledge", "db-disk")).await.0, StatusCode::ACCEPTED);
+    assert_eq!(app.get("/api/v1/incidents/INC-1").await.1["status"], "acknowledged");
+    assert_eq!(send(event(&ours, "resolve", "db-disk")).await.0, StatusCode::ACCEPTED);
+    let (_, alerts) = app.get("/api/v1/alerts?incident=INC-1").await;
+    assert_eq!(alerts["alerts"][0]["status"], "resolved", "{alerts}");
+}
