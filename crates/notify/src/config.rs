@@ -35,6 +35,7 @@
 //! contact_webhook_secret = "..."      # signs messages to users' own webhook contacts
 //! contact_timeout = "10s"
 //! concurrency = 32                    # deliveries in flight at once
+//! allow_networks = ["10.0.0.0/8"]     # non-public networks deliveries may reach (default none)
 //! ```
 //!
 //! The settings themselves (and how secrets are kept out of `Debug`) are in [`crate::settings`].
@@ -211,8 +212,15 @@ impl Check<'_> {
     }
 
     fn outbox(&mut self, t: &Table, path: &str) -> OutboxSettings {
-        const KEYS: &[&str] =
-            &["max_attempts", "backoff", "max_backoff", "contact_webhook_secret", "contact_timeout", "concurrency"];
+        const KEYS: &[&str] = &[
+            "max_attempts",
+            "backoff",
+            "max_backoff",
+            "contact_webhook_secret",
+            "contact_timeout",
+            "concurrency",
+            "allow_networks",
+        ];
         for k in t.keys() {
             if !KEYS.contains(&k.as_str()) {
                 self.err(join(path, k), format!("unknown key (expected one of: {})", KEYS.join(", ")));
@@ -239,6 +247,23 @@ impl Check<'_> {
         }
         if let Some(n) = self.positive(t, path, "concurrency", 1024) {
             o.concurrency = n as usize;
+        }
+        match t.get("allow_networks") {
+            None => {}
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    let at = format!("{}[{i}]", join(path, "allow_networks"));
+                    match item.as_str().map(str::parse::<crate::Network>) {
+                        Some(Ok(n)) => o.allow_networks.push(n),
+                        Some(Err(e)) => self.err(at, e),
+                        None => self.err(at, "expected a string such as \"10.0.0.0/8\""),
+                    }
+                }
+            }
+            Some(other) => self.err(
+                join(path, "allow_networks"),
+                format!("expected a list of networks such as [\"10.0.0.0/8\"], found {}", other.type_str()),
+            ),
         }
         o
     }

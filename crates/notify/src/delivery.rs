@@ -105,7 +105,12 @@ pub fn from_transport(e: &reqwest::Error) -> Delivery {
     } else {
         "request failed"
     };
-    Delivery::Retry { after: None, error: format!("{what}: {}", error_chain(e)), status: None }
+    let chain = error_chain(e);
+    // The destination rule refused the address: no retry will change that.
+    if chain.contains(crate::destination::REFUSED) {
+        return Delivery::Fail { error: format!("{what}: {chain}"), status: None };
+    }
+    Delivery::Retry { after: None, error: format!("{what}: {chain}"), status: None }
 }
 
 /// An error with its sources, for messages people read ("could not connect: ...: Connection

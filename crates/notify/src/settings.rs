@@ -101,6 +101,15 @@ pub struct OutboxSettings {
     pub contact_timeout: Duration,
     /// Deliveries in flight at once per process.
     pub concurrency: usize,
+    /// Non-public networks (loopback, private, link-local) that deliveries may reach anyway.
+    pub allow_networks: Vec<crate::Network>,
+}
+
+impl OutboxSettings {
+    /// The delivery rule these settings make.
+    pub fn destinations(&self) -> crate::Destinations {
+        crate::Destinations::allowing(self.allow_networks.clone())
+    }
 }
 
 impl Default for OutboxSettings {
@@ -110,6 +119,7 @@ impl Default for OutboxSettings {
             contact_webhook_secret: Secret::new(""),
             contact_timeout: DEFAULT_TIMEOUT,
             concurrency: 32,
+            allow_networks: Vec::new(),
         }
     }
 }

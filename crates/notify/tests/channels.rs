@@ -126,7 +126,7 @@ fn notification(status: Status, template: &str) -> Notification {
 
 fn named_channel(name: &str, kind: ChannelKind, timeout: Duration) -> Channel {
     let cfg = ChannelConfig { name: name.into(), kind, timeout };
-    Channel::new(cfg, http_client().expect("an HTTP client"))
+    Channel::new(cfg, http_client(sevwatch_notify::Destinations::anywhere()).expect("an HTTP client"))
 }
 
 fn channel(kind: ChannelKind, timeout: Duration) -> Channel {

@@ -21,7 +21,7 @@ fn email(port: u16, tls: SmtpTls, to: &[&str]) -> Channel {
         password: None,
     };
     let ch = ChannelConfig { name: "mail".into(), kind: ChannelKind::Email(cfg), timeout: Duration::from_secs(5) };
-    Channel::new(ch, http_client().expect("client"))
+    Channel::new(ch, http_client(sevwatch_notify::Destinations::anywhere()).expect("client"))
 }
 
 fn ts(s: &str) -> Timestamp {
@@ -129,7 +129,7 @@ async fn an_smtp_server_that_never_greets_is_retried_after_the_timeout() {
     let timeout = Duration::from_millis(400);
     let ch = Channel::new(
         ChannelConfig { name: "mail".into(), kind: ChannelKind::Email(cfg), timeout },
-        http_client().expect("client"),
+        http_client(sevwatch_notify::Destinations::anywhere()).expect("client"),
     );
     let start = std::time::Instant::now();
     let d = ch.deliver(&notification(), ts("2026-11-23T10:06:00Z")).await;

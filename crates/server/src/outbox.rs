@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sevwatch_core::oncall::ContactMethod;
 use sevwatch_core::Timestamp;
-use sevwatch_notify::{Channel, ChannelConfig, ChannelKind, Delivery, NotifyConfig, Secret};
+use sevwatch_notify::{Channel, ChannelConfig, ChannelKind, Delivery, HttpClient, NotifyConfig, Secret};
 use sevwatch_store::{OutboxItem, Store};
 use tokio::sync::Semaphore;
 
@@ -19,7 +19,7 @@ const LEASE_MARGIN: Duration = Duration::from_secs(30);
 
 /// The channel a message goes out on: a configured channel by name, or one made for a user's
 /// contact method. An error is a message that cannot be delivered as configured.
-pub fn channel_for(item: &OutboxItem, cfg: &NotifyConfig, http: &reqwest::Client) -> Result<Channel, String> {
+pub fn channel_for(item: &OutboxItem, cfg: &NotifyConfig, http: &HttpClient) -> Result<Channel, String> {
     let Some(contact) = &item.contact else {
         let name = item.recipient.strip_prefix("channel:").unwrap_or(&item.recipient);
         let known: Vec<&str> = cfg.channels.iter().map(|c| c.name.as_str()).collect();
@@ -65,7 +65,7 @@ fn lease(cfg: &NotifyConfig) -> Duration {
 }
 
 /// Deliver one claimed message and record the attempt.
-async fn deliver(store: &Store, item: OutboxItem, http: &reqwest::Client) {
+async fn deliver(store: &Store, item: OutboxItem, http: &HttpClient) {
     let started = Timestamp::now();
     let outcome = match (&item.message, channel_for(&item, store.notify_config(), http)) {
         (None, _) => Delivery::Fail { error: "the message has no text".into(), status: None },
@@ -82,7 +82,7 @@ async fn deliver(store: &Store, item: OutboxItem, http: &reqwest::Client) {
 
 pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let http = match sevwatch_notify::http_client() {
+        let http = match sevwatch_notify::http_client(store.notify_config().outbox.destinations()) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "cannot build the HTTP client; nothing will be delivered");

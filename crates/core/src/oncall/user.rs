@@ -47,14 +47,33 @@ impl fmt::Debug for ContactMethod {
     }
 }
 
-fn redact(url: &str) -> String {
+/// A URL as safe to show: its scheme and host, without `user:password@`, path or query (a
+/// webhook's path is its secret).
+pub fn redact(url: &str) -> String {
     match url.split_once("://") {
         Some((scheme, rest)) => {
-            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let host = authority.rsplit('@').next().unwrap_or_default();
             format!("{scheme}://{host}/<hidden>")
         }
         None => "<hidden>".into(),
     }
+}
+
+/// Free text (a delivery error, a receiver's answer) with every URL in it redacted.
+pub fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let start = rest[..at].rfind(|c: char| !(c.is_ascii_alphanumeric() || "+.-".contains(c))).map_or(0, |i| i + 1);
+        let end =
+            at + rest[at..].find(|c: char| c.is_whitespace() || "\"'<>()[]{}`,".contains(c)).unwrap_or(rest.len() - at);
+        out.push_str(&rest[..start]);
+        out.push_str(&redact(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 impl ContactMethod {
@@ -148,6 +167,17 @@ pub fn check_slack_member(s: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn urls_lose_credentials_paths_and_queries_wherever_they_appear() {
+        assert_eq!(redact("https://bob:pw@hooks.example.com/T/B/xyz?k=1"), "https://hooks.example.com/<hidden>");
+        assert_eq!(
+            redact_urls("could not connect: error sending request for url (https://u:p@h.example/s/t): refused"),
+            "could not connect: error sending request for url (https://h.example/<hidden>): refused"
+        );
+        assert_eq!(redact_urls("no url here"), "no url here");
+    }
+
     use super::*;
 
     #[test]

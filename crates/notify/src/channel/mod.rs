@@ -13,7 +13,10 @@ pub mod pagerduty;
 pub mod slack;
 pub mod webhook;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::destination::{Destinations, GuardedResolver};
 
 use serde::{Deserialize, Serialize};
 use sevwatch_core::{Incident, Severity, Status, Timestamp};
@@ -61,23 +64,33 @@ impl Notification {
     }
 }
 
-/// The HTTP client every HTTP channel shares: rustls, no redirects, an identifying agent.
-pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+/// The HTTP client every HTTP channel shares: rustls, no redirects, an identifying agent, and
+/// the destination rule (see [`crate::destination`]) in its resolver and before each request.
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    destinations: Arc<Destinations>,
+}
+
+pub fn http_client(destinations: Destinations) -> Result<HttpClient, reqwest::Error> {
+    let destinations = Arc::new(destinations);
+    let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("sevwatch-notify/", env!("CARGO_PKG_VERSION")))
-        .build()
+        .dns_resolver(Arc::new(GuardedResolver(destinations.clone())))
+        .build()?;
+    Ok(HttpClient { client, destinations })
 }
 
 /// A configured channel, ready to deliver.
 #[derive(Clone, Debug)]
 pub struct Channel {
     config: ChannelConfig,
-    http: reqwest::Client,
+    http: HttpClient,
 }
 
 impl Channel {
-    pub fn new(config: ChannelConfig, http: reqwest::Client) -> Channel {
+    pub fn new(config: ChannelConfig, http: HttpClient) -> Channel {
         Channel { config, http }
     }
 
@@ -119,7 +132,7 @@ pub async fn deliver_all(channels: &[&Channel], n: &Notification, now: Timestamp
 }
 
 async fn post_json(
-    http: &reqwest::Client,
+    http: &HttpClient,
     url: &str,
     value: &serde_json::Value,
     headers: &[(&'static str, String)],
@@ -132,13 +145,17 @@ async fn post_json(
 /// POST a JSON body and classify the outcome. The timeout covers the answer's body too, so a
 /// receiver that sends headers and then stalls is still cut off.
 async fn post_raw(
-    http: &reqwest::Client,
+    http: &HttpClient,
     url: &str,
     body: Vec<u8>,
     headers: &[(&'static str, String)],
     timeout: Duration,
 ) -> Delivery {
-    let mut req = http.post(url).timeout(timeout).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+    if let Err(error) = http.destinations.check_url(url) {
+        return Delivery::Fail { error, status: None };
+    }
+    let mut req =
+        http.client.post(url).timeout(timeout).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
     for (k, v) in headers {
         req = req.header(*k, v);
     }

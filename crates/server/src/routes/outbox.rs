@@ -52,7 +52,30 @@ pub async fn list(
         .map(|s| s.parse::<IncidentId>().map_err(|m| ApiError::invalid("incident", m)))
         .transpose()?;
     let f = OutboxFilter { status, incident, limit: q.limit.unwrap_or(100) };
-    Ok(Json(serde_json::json!({ "messages": state.store.outbox(&f).await? })))
+    let mut messages = state.store.outbox(&f).await?;
+    for m in &mut messages {
+        m.last_error = m.last_error.take().map(|e| shown_error(&caller, e));
+    }
+    Ok(Json(serde_json::json!({ "messages": messages })))
+}
+
+/// Longest delivery error shown to a caller who is not an admin.
+const SHOWN_ERROR: usize = 300;
+
+/// Delivery errors quote receivers' answers and, through the HTTP client, the URL they went
+/// to, whose path is often the secret. Admins see them whole; everyone else sees them with
+/// every URL reduced to its host and cut to [`SHOWN_ERROR`] characters.
+fn shown_error(caller: &Caller, error: String) -> String {
+    if caller.role == sevwatch_core::AccessRole::Admin {
+        return error;
+    }
+    let redacted = sevwatch_core::oncall::user::redact_urls(&error);
+    if redacted.chars().count() <= SHOWN_ERROR {
+        return redacted;
+    }
+    let mut cut: String = redacted.chars().take(SHOWN_ERROR).collect();
+    cut.push_str("… (cut; an admin token shows it whole)");
+    cut
 }
 
 fn outbox_id(raw: &str) -> Result<i64, ApiError> {
@@ -68,7 +91,11 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Action::Read)?;
-    let (item, attempts) = state.store.outbox_item(outbox_id(&id)?).await?;
+    let (mut item, mut attempts) = state.store.outbox_item(outbox_id(&id)?).await?;
+    item.last_error = item.last_error.take().map(|e| shown_error(&caller, e));
+    for a in &mut attempts {
+        a.error = a.error.take().map(|e| shown_error(&caller, e));
+    }
     let message = item.message.as_ref().map(|n| serde_json::json!({ "subject": n.subject, "body": n.body }));
     let contact = item.contact.as_ref().map(|c| format!("{c:?}"));
     Ok(Json(serde_json::json!({ "message": item, "text": message, "contact": contact, "attempts": attempts })))

@@ -108,7 +108,8 @@ async fn wait_for_status(app: &TestApp, query: &str, n: usize, secs: u64) -> Vec
     }
 }
 
-const FAST_RETRIES: &str = "[outbox]\nbackoff = \"100ms\"\nmax_backoff = \"400ms\"\nmax_attempts = 3\n";
+const FAST_RETRIES: &str =
+    "[outbox]\nbackoff = \"100ms\"\nmax_backoff = \"400ms\"\nmax_attempts = 3\nallow_networks = [\"127.0.0.0/8\"]\n";
 
 fn every_kind(base: &str) -> String {
     format!(
@@ -428,7 +429,8 @@ async fn a_paged_person_gets_email_through_the_smtp_relay() {
 async fn messages_claimed_by_a_worker_that_died_are_delivered_after_the_lease_lapses() {
     let (base, rx) = receiver().await;
     let toml = format!(
-        "[[channels]]\nname = \"ops\"\nkind = \"slack\"\nurl = \"{base}/ops\"\n[[channel_routes]]\nchannel = \"ops\"\n"
+        "[[channels]]\nname = \"ops\"\nkind = \"slack\"\nurl = \"{base}/ops\"\n[[channel_routes]]\nchannel = \"ops\"\n\
+         [outbox]\nallow_networks = [\"127.0.0.1\"]\n"
     );
     let (config, notify) = sevwatch_notify::config::parse_all(&toml).unwrap();
     let dir = sevwatch_testkit::temp_dir();
@@ -464,7 +466,8 @@ async fn two_replicas_deliver_each_message_once() {
     let Some(url) = sevwatch_testkit::postgres_url().await else { return };
     let (base, rx) = receiver().await;
     let toml = format!(
-        "[[channels]]\nname = \"ops\"\nkind = \"slack\"\nurl = \"{base}/ops\"\n[[channel_routes]]\nchannel = \"ops\"\n"
+        "[[channels]]\nname = \"ops\"\nkind = \"slack\"\nurl = \"{base}/ops\"\n[[channel_routes]]\nchannel = \"ops\"\n\
+         [outbox]\nallow_networks = [\"127.0.0.1\"]\n"
     );
     let (config, notify) = sevwatch_notify::config::parse_all(&toml).unwrap();
     let backend = sevwatch_store::Backend::Postgres { url };

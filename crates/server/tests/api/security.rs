@@ -33,8 +33,7 @@ async fn an_open_event_stream_ends_when_its_token_is_revoked(app: TestApp) {
     let (s, created) = app.post("/api/v1/tokens", json!({ "role": "viewer", "name": "screen" })).await;
     assert_eq!(s, StatusCode::CREATED);
     let (token, id) = (created["token"].as_str().unwrap().to_string(), created["id"].as_i64().unwrap());
-    let resp =
-        app.http.get(format!("{}/api/v1/events/stream", app.base)).bearer_auth(&token).send().await.unwrap();
+    let resp = app.http.get(format!("{}/api/v1/events/stream", app.base)).bearer_auth(&token).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let mut body = resp.bytes_stream();
     app.declare("seen before the revocation", "P3").await;
@@ -89,4 +88,44 @@ async fn pagerduty_acknowledge_and_resolve_reach_only_the_same_tokens_alerts(app
     assert_eq!(send(event(&ours, "resolve", "db-disk")).await.0, StatusCode::ACCEPTED);
     let (_, alerts) = app.get("/api/v1/alerts?incident=INC-1").await;
     assert_eq!(alerts["alerts"][0]["status"], "resolved", "{alerts}");
+}
+
+/// A webhook contact on loopback (by address or by name) is refused at delivery, without a
+/// retry, unless `[outbox] allow_networks` lists it; a viewer sees the error with every URL
+/// reduced to its host, an admin sees it whole, and credentials in contact URLs never show.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_to_local_addresses_are_refused_and_secrets_stay_with_admins() {
+    let toml = "[[users]]\nid = \"bob\"\nname = \"Bob\"\ncontacts = [\
+        { webhook = \"http://bob:pw@127.0.0.1:9/hooks/SECRETPATH\" }, { webhook = \"http://bob:pw@localhost:9/hooks/SECRETNAME\" }]\n\
+        [[escalation_policies]]\nid = \"p2\"\nname = \"Medium\"\n\
+        [[escalation_policies.steps]]\ndelay = \"0s\"\ntargets = [\"user:bob\"]\n\
+        [outbox]\nbackoff = \"100ms\"\nmax_backoff = \"200ms\"\nmax_attempts = 5\n";
+    let Some((app, _)) = crate::helpers::spawn_app_toml(crate::helpers::Db::Sqlite, toml).await else { return };
+    app.declare("replication lag", "P2").await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let dead = loop {
+        let (_, v) = app.get("/api/v1/outbox?status=dead").await;
+        let msgs = v["messages"].as_array().cloned().unwrap_or_default();
+        if msgs.len() == 2 {
+            break msgs;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "both contacts are dead-lettered: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    for m in &dead {
+        assert_eq!(m["attempts"], 1, "a refusal is not retried: {m}");
+        assert!(m["last_error"].as_str().unwrap().contains("refused to deliver to"), "{m}");
+    }
+    assert!(dead.iter().any(|m| m["last_error"].as_str().unwrap().contains("SECRETNAME")), "admins see it whole");
+    let viewer = app.token("viewer", "wall").await;
+    let (_, v) = app.call(Method::GET, "/api/v1/outbox?status=dead", Some(&viewer), None).await;
+    let shown = v.to_string();
+    assert!(shown.contains("refused to deliver to") && !shown.contains("SECRET") && !shown.contains("bob:pw"), "{shown}");
+    for m in &dead {
+        let (_, one) = app.call(Method::GET, &format!("/api/v1/outbox/{}", m["id"]), Some(&viewer), None).await;
+        let text = one.to_string();
+        assert!(!text.contains("SECRET") && !text.contains("bob:pw"), "{text}");
+    }
+    let (_, users) = app.call(Method::GET, "/api/v1/users", Some(&viewer), None).await;
+    assert!(!users.to_string().contains("bob:pw") && !users.to_string().contains("SECRET"), "{users}");
 }

@@ -54,6 +54,7 @@ channel = "#incident-high"
 backoff = "100ms"
 max_backoff = "200ms"
 max_attempts = 2
+allow_networks = ["127.0.0.1"]
 "##,
         port = smtp.port
     );
