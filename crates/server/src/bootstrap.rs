@@ -58,3 +58,40 @@ pub async fn interrupt_running_steps(store: &Store) -> anyhow::Result<usize> {
     }
     Ok(marked)
 }
+
+pub const CONTACT_WEBHOOK_KEY_FILE: &str = "contact-webhook.key";
+
+/// Messages to users' own webhook contacts are signed with `[outbox] contact_webhook_secret`.
+/// Left empty, the signature would prove nothing, so a key is generated at first start and kept
+/// in `<data-dir>/contact-webhook.key` (mode 0600); receivers verify with it. Returns the key's
+/// file when one was generated or read, so `serve` can say so. Replicas on PostgreSQL each have
+/// their own data directory: they must be given the same key in the configuration.
+pub fn ensure_contact_webhook_secret(
+    notify: &mut sevwatch_notify::NotifyConfig,
+    data_dir: &Path,
+) -> anyhow::Result<Option<PathBuf>> {
+    if !notify.outbox.contact_webhook_secret.expose().is_empty() {
+        return Ok(None);
+    }
+    let path = data_dir.join(CONTACT_WEBHOOK_KEY_FILE);
+    let key = match std::fs::read_to_string(&path) {
+        Ok(k) if !k.trim().is_empty() => k.trim().to_string(),
+        _ => {
+            let mut raw = [0u8; 32];
+            getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("randomness: {e}"))?;
+            let key = hex::encode(raw);
+            let tmp = data_dir.join(".contact-webhook.key.tmp");
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            let mut f = opts.open(&tmp)?;
+            f.write_all(format!("{key}\n").as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+            key
+        }
+    };
+    notify.outbox.contact_webhook_secret = sevwatch_notify::Secret::new(key);
+    Ok(Some(path))
+}

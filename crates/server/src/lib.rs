@@ -9,6 +9,7 @@ mod auth;
 pub mod bootstrap;
 pub mod engine;
 mod error;
+mod headers;
 mod json;
 mod openapi;
 pub mod outbox;
@@ -69,6 +70,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(routes::health::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(routes::health::panic_response))
+        .layer(axum::middleware::map_response(headers::security_headers))
         .with_state(state)
 }
 

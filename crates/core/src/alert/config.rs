@@ -8,6 +8,7 @@
 //! severity_labels = ["severity", "priority", "level"]
 //! default_severity = "P2"
 //! auto_resolve_after = "10m"
+//! max_silence = "7d"                   # longer silences, and catch-all ones, need an admin token
 //! flap_changes = 4
 //! flap_window = "10m"
 //! group_by = ["alertname"]             # ["..."] groups by every label
@@ -53,6 +54,8 @@ pub struct AlertConfig {
     /// The root of the routing tree; its settings are the defaults every route inherits.
     pub route: Route,
     pub maintenance: Vec<MaintenanceWindow>,
+    /// Longest silence a responder may create; longer ones (and catch-all ones) need an admin.
+    pub max_silence: Duration,
 }
 
 impl Default for AlertConfig {
@@ -63,6 +66,7 @@ impl Default for AlertConfig {
             flap: FlapRule::default(),
             route: Route { group_by: Some(GroupBy::Labels(vec!["alertname".into()])), ..Route::default() },
             maintenance: Vec::new(),
+            max_silence: Duration::from_days(7),
         }
     }
 }
@@ -97,6 +101,7 @@ pub fn parse(t: &Table, path: &str, problems: &mut Vec<ConfigProblem>) -> AlertC
             "severity_values",
             "default_severity",
             "auto_resolve_after",
+            "max_silence",
             "flap_changes",
             "flap_window",
             "group_by",
@@ -132,6 +137,9 @@ pub fn parse(t: &Table, path: &str, problems: &mut Vec<ConfigProblem>) -> AlertC
     }
     if let Some(d) = c.duration(t, path, "auto_resolve_after") {
         cfg.auto_resolve_after = d;
+    }
+    if let Some(d) = c.duration(t, path, "max_silence") {
+        cfg.max_silence = d;
     }
     if let Some(n) = c.integer(t, path, "flap_changes", 2..=100) {
         cfg.flap.changes = n as u32;

@@ -38,6 +38,14 @@ impl Silence {
         Ok(())
     }
 
+    /// Would this silence quiet nearly every alert? True when every matcher accepts any value
+    /// at all, as `alertname!=""`, `job=~".+"` or `team!="db"` do (probed with values no real
+    /// rule names); such a silence is a decision for an admin, not a responder.
+    pub fn is_catch_all(&self) -> bool {
+        const PROBES: [&str; 3] = ["sevwatch-probe-7f3a", "0", "Zq x/9"];
+        self.matchers.iter().all(|m| PROBES.iter().all(|v| m.matches_value(v)))
+    }
+
     pub fn is_active(&self, now: Timestamp) -> bool {
         self.starts_at <= now && now < self.ends_at
     }
@@ -57,6 +65,16 @@ mod tests {
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn silences_that_accept_any_value_are_catch_all() {
+        for m in [&["alertname!=\"\""][..], &["job=~\".+\""], &["team!=\"db\""], &["a!=\"\"", "b=~\".*\""]] {
+            assert!(silence(m).is_catch_all(), "{m:?}");
+        }
+        for m in [&["alertname=\"DiskFull\""][..], &["team!=\"db\"", "alertname=\"X\""], &["job=~\"api-.*\""]] {
+            assert!(!silence(m).is_catch_all(), "{m:?}");
+        }
     }
 
     fn silence(matchers: &[&str]) -> Silence {

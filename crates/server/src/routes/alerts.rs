@@ -103,6 +103,21 @@ pub async fn create_silence(
     let silence =
         Silence { id: hex::encode(id), matchers, starts_at, ends_at, created_by: caller.name.clone(), comment };
     silence.validate().map_err(|m| ApiError::invalid("matchers", m))?;
+    // A responder silences what they are working on; quieting (nearly) everything, or for
+    // longer than max_silence, is an admin's decision.
+    if caller.role != sevwatch_core::AccessRole::Admin {
+        if silence.is_catch_all() {
+            return Err(ApiError::forbidden(
+                "these matchers accept any value, so the silence would quiet nearly every alert: that needs an admin token",
+            ));
+        }
+        let max = state.config.alerts.max_silence;
+        if silence.ends_at.as_millisecond() - silence.starts_at.as_millisecond() > max.as_millis() {
+            return Err(ApiError::forbidden(format!(
+                "a silence longer than [alerts] max_silence ({max}) needs an admin token"
+            )));
+        }
+    }
     if silence.comment.is_empty() || silence.comment.contains('\0') {
         return Err(ApiError::invalid("comment", "say why the alerts are silenced"));
     }

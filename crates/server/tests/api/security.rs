@@ -12,6 +12,8 @@ on_both_backends!(
     a_token_in_the_url_is_accepted_on_the_ingest_endpoints_only,
     an_open_event_stream_ends_when_its_token_is_revoked,
     pagerduty_acknowledge_and_resolve_reach_only_the_same_tokens_alerts,
+    catch_all_and_overlong_silences_need_an_admin,
+    every_answer_carries_the_security_headers,
 );
 
 async fn a_token_in_the_url_is_accepted_on_the_ingest_endpoints_only(app: TestApp) {
@@ -120,7 +122,10 @@ async fn deliveries_to_local_addresses_are_refused_and_secrets_stay_with_admins(
     let viewer = app.token("viewer", "wall").await;
     let (_, v) = app.call(Method::GET, "/api/v1/outbox?status=dead", Some(&viewer), None).await;
     let shown = v.to_string();
-    assert!(shown.contains("refused to deliver to") && !shown.contains("SECRET") && !shown.contains("bob:pw"), "{shown}");
+    assert!(
+        shown.contains("refused to deliver to") && !shown.contains("SECRET") && !shown.contains("bob:pw"),
+        "{shown}"
+    );
     for m in &dead {
         let (_, one) = app.call(Method::GET, &format!("/api/v1/outbox/{}", m["id"]), Some(&viewer), None).await;
         let text = one.to_string();
@@ -128,4 +133,50 @@ async fn deliveries_to_local_addresses_are_refused_and_secrets_stay_with_admins(
     }
     let (_, users) = app.call(Method::GET, "/api/v1/users", Some(&viewer), None).await;
     assert!(!users.to_string().contains("bob:pw") && !users.to_string().contains("SECRET"), "{users}");
+}
+
+async fn catch_all_and_overlong_silences_need_an_admin(app: TestApp) {
+    let responder = app.token("responder", "r").await;
+    let silence = |matchers: Value, duration: &str| json!({ "matchers": matchers, "duration": duration, "comment": "maintenance" });
+    let app = &app;
+    let post = |token: String, body: Value| async move {
+        app.call(Method::POST, "/api/v1/silences", Some(&token), Some(body)).await
+    };
+    for m in [json!(["alertname!=\"\""]), json!(["job=~\".+\""]), json!(["team!=\"db\"", "alertname!=\"\""])] {
+        let (s, v) = post(responder.clone(), silence(m.clone(), "1h")).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{m}: {v}");
+        assert!(v["detail"].as_str().unwrap().contains("admin"), "{v}");
+    }
+    let (s, v) = post(responder.clone(), silence(json!(["alertname=\"DiskFull\""]), "876000h")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a hundred years: {v}");
+    assert!(v["detail"].as_str().unwrap().contains("max_silence"), "{v}");
+    let (s, v) = post(responder.clone(), silence(json!(["alertname=\"DiskFull\""]), "2h")).await;
+    assert_eq!(s, StatusCode::CREATED, "a narrow, short silence is a responder's to make: {v}");
+    let (s, v) = post(app.admin.clone(), silence(json!(["alertname!=\"\""]), "30d")).await;
+    assert_eq!(s, StatusCode::CREATED, "an admin may: {v}");
+    let (_, list) = app.get("/api/v1/silences").await;
+    assert_eq!(list["silences"].as_array().unwrap().len(), 2, "refusals stored nothing: {list}");
+}
+
+async fn every_answer_carries_the_security_headers(app: TestApp) {
+    for (method, path, token, body) in [
+        (Method::POST, "/api/v1/tokens", Some(app.admin.clone()), Some(json!({ "role": "viewer", "name": "h" }))),
+        (Method::GET, "/api/v1/incidents", None, None),
+        (Method::GET, "/healthz", None, None),
+        (Method::GET, "/no/such/page", None, None),
+    ] {
+        let mut req = app.http.request(method, format!("{}{path}", app.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let h = resp.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"), "{path}");
+    }
 }

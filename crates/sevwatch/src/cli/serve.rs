@@ -33,7 +33,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let config_file = args.config.clone().or_else(|| Some(PathBuf::from("sevwatch.toml")).filter(|p| p.exists()));
-    let (mut config, notify) = match &config_file {
+    let (mut config, mut notify) = match &config_file {
         Some(f) => super::config::load(f)?,
         None => (sevwatch_core::Config::default(), sevwatch_notify::NotifyConfig::default()),
     };
@@ -67,6 +67,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(url) => Backend::Postgres { url: url.clone() },
         None => Backend::Sqlite { path: data_dir.join("sevwatch.db") },
     };
+    if let Some(key) = bootstrap::ensure_contact_webhook_secret(&mut notify, &data_dir)
+        .context("cannot create the contact webhook signing key")?
+    {
+        tracing::warn!(
+            key = %key.display(),
+            "[outbox] contact_webhook_secret is not set: messages to users' webhook contacts are signed with the \
+             generated key in this file (give every replica the same secret in the configuration)"
+        );
+    }
     let store =
         Store::open_full(&backend, &config, notify, templates.clone()).await.context("cannot open the database")?;
     let token_path = bootstrap::ensure_admin_token(&store, &data_dir).await.context("cannot create the admin token")?;
