@@ -4,7 +4,10 @@
 //! in a URL ends up in proxy and access logs, so nowhere else accepts one. The [`Caller`]
 //! extractor resolves it; handlers then `require` the action they perform.
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use sevwatch_core::{AccessRole, Action};
@@ -80,6 +83,8 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // The client's address, when the server was started with it (see `throttle.rs`).
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let Some(token) = token_from(parts) else {
             if parts.uri.query().is_some_and(|q| q.split('&').any(|kv| kv.starts_with("token="))) {
                 return Err(ApiError::unauthorized(
@@ -89,9 +94,25 @@ impl FromRequestParts<AppState> for Caller {
             }
             return Err(ApiError::unauthorized("missing token: send Authorization: Bearer <token>"));
         };
+        if let Some(wait) = ip.and_then(|ip| state.throttle.wait(ip, Instant::now())) {
+            return Err(ApiError::too_many(
+                format!("too many unknown tokens from this address; try again in {} s", wait.as_secs().max(1)),
+                wait,
+            ));
+        }
         match state.tokens.authenticate(&state.store, &token).await? {
-            Some(t) => Ok(Caller::new(t.name, t.role, &token)),
-            None => Err(ApiError::unauthorized("unknown or revoked token")),
+            Some(t) => {
+                if let Some(ip) = ip {
+                    state.throttle.succeeded(ip);
+                }
+                Ok(Caller::new(t.name, t.role, &token))
+            }
+            None => {
+                if let Some(ip) = ip {
+                    state.throttle.failed(ip, Instant::now());
+                }
+                Err(ApiError::unauthorized("unknown or revoked token"))
+            }
         }
     }
 }

@@ -13,6 +13,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub detail: String,
     pub field: Option<String>,
+    /// Seconds for a `Retry-After` header (429 and 503 answers).
+    pub retry_after: Option<u64>,
 }
 
 /// The problem document.
@@ -30,10 +32,15 @@ pub struct Problem {
 
 impl ApiError {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        ApiError { status, detail: detail.into(), field: None }
+        ApiError { status, detail: detail.into(), field: None, retry_after: None }
+    }
+    /// 429 with `Retry-After`.
+    pub fn too_many(detail: impl Into<String>, wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        ApiError { retry_after: Some(secs.max(1)), ..Self::new(StatusCode::TOO_MANY_REQUESTS, detail) }
     }
     pub fn field(status: StatusCode, field: &str, detail: impl Into<String>) -> Self {
-        ApiError { status, detail: detail.into(), field: Some(field.to_string()) }
+        ApiError { status, detail: detail.into(), field: Some(field.to_string()), retry_after: None }
     }
     pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
         Self::field(StatusCode::UNPROCESSABLE_ENTITY, field, detail)
@@ -90,6 +97,9 @@ impl IntoResponse for ApiError {
         resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         resp
     }

@@ -44,7 +44,7 @@ fn rejection_to_problem(r: JsonRejection) -> ApiError {
         }
         _ => text,
     };
-    ApiError { status, detail, field }
+    ApiError { status, detail, field, retry_after: None }
 }
 
 /// `axum::extract::Query` with its rejection rendered as a problem document.

@@ -14,6 +14,7 @@ mod json;
 mod openapi;
 pub mod outbox;
 mod routes;
+mod throttle;
 mod token_cache;
 mod views;
 
@@ -37,6 +38,7 @@ pub struct AppState {
     /// Communication templates: the defaults, or those of `templates_dir`.
     pub templates: Arc<sevwatch_notify::Templates>,
     tokens: Arc<token_cache::TokenCache>,
+    throttle: Arc<throttle::AuthThrottle>,
 }
 
 impl AppState {
@@ -45,7 +47,7 @@ impl AppState {
     }
 
     pub fn with_templates(store: Store, config: Config, templates: Arc<sevwatch_notify::Templates>) -> Self {
-        AppState { store, config: Arc::new(config), templates, tokens: Arc::default() }
+        AppState { store, config: Arc::new(config), templates, tokens: Arc::default(), throttle: Arc::default() }
     }
 }
 
