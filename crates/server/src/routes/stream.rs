@@ -19,9 +19,9 @@ use tokio_stream::wrappers::BroadcastStream;
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
-use crate::token_cache::TTL;
 use crate::error::ApiError;
 use crate::json::ApiQuery;
+use crate::token_cache::TTL;
 use crate::views::EventView;
 use crate::AppState;
 
