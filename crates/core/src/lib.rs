@@ -25,6 +25,7 @@ pub mod role;
 pub mod runbook_run;
 pub mod severity;
 pub mod sla;
+pub mod text;
 
 pub use access::{AccessRole, Action};
 pub use chain::{verify_chain, ChainProblem, ChainProblemKind};

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
 use super::client::{enc, Client};
-use super::output;
+use super::output::{self, cell, s as field};
 
 #[derive(Args)]
 pub struct AlertsArgs {
@@ -59,15 +59,16 @@ pub async fn alerts(c: &Client, a: AlertsArgs, json_out: bool) -> anyhow::Result
     output::emit(&v, json_out, |v| {
         let mut out = String::new();
         for a in v["alerts"].as_array().into_iter().flatten() {
-            let name = a["alert"]["labels"]["alertname"].as_str().unwrap_or(a["fingerprint"].as_str().unwrap_or(""));
-            let suppressed = a["suppressed"].as_str().map(|s| format!(" ({s})")).unwrap_or_default();
+            let name =
+                cell(a["alert"]["labels"]["alertname"].as_str().unwrap_or(a["fingerprint"].as_str().unwrap_or("")));
+            let suppressed = a["suppressed"].as_str().map(|s| format!(" ({})", cell(s))).unwrap_or_default();
             out.push_str(&format!(
                 "{:<9} {:<3} {:<9} x{:<5} {:<10} {name}{suppressed}\n",
-                a["incident"].as_str().unwrap_or("-"),
-                a["severity"].as_str().unwrap_or(""),
-                a["status"].as_str().unwrap_or(""),
+                cell(a["incident"].as_str().unwrap_or("-")),
+                field(a, "severity"),
+                field(a, "status"),
                 a["count"],
-                a["source"].as_str().unwrap_or("")
+                field(a, "source")
             ));
         }
         if out.is_empty() {
@@ -95,12 +96,12 @@ pub async fn silence(c: &Client, cmd: SilenceCmd, json_out: bool) -> anyhow::Res
                         s["matchers"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
                     out.push_str(&format!(
                         "{}  {} -> {}  by {}  {}  ({})\n",
-                        s["id"].as_str().unwrap_or(""),
-                        s["starts_at"].as_str().unwrap_or(""),
-                        s["ends_at"].as_str().unwrap_or(""),
-                        s["created_by"].as_str().unwrap_or(""),
-                        m.join(", "),
-                        s["comment"].as_str().unwrap_or("")
+                        field(s, "id"),
+                        field(s, "starts_at"),
+                        field(s, "ends_at"),
+                        field(s, "created_by"),
+                        cell(&m.join(", ")),
+                        field(s, "comment")
                     ));
                 }
                 if out.is_empty() {

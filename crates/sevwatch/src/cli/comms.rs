@@ -7,6 +7,7 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 
 use super::client::{enc, Client};
+use super::output::{self, cell};
 
 #[derive(Subcommand)]
 pub enum CommsCmd {
@@ -44,9 +45,9 @@ fn parse_field(s: &str) -> Result<(String, String), String> {
 
 fn print_text(v: &Value) {
     if let Some(subject) = v["subject"].as_str() {
-        println!("Subject: {subject}\n");
+        output::print(&format!("Subject: {}\n\n", cell(subject)));
     }
-    print!("{}", v["body"].as_str().unwrap_or(""));
+    output::print(v["body"].as_str().unwrap_or(""));
 }
 
 pub async fn run(c: &Client, cmd: CommsCmd, json_out: bool) -> anyhow::Result<ExitCode> {
@@ -77,9 +78,9 @@ pub async fn run(c: &Client, cmd: CommsCmd, json_out: bool) -> anyhow::Result<Ex
                     .map(|d| format!("{} (#{})", d["recipient"].as_str().unwrap_or(""), d["id"]))
                     .collect();
                 if to.is_empty() {
-                    println!("\nrecorded on the timeline; no channel is configured to receive it");
+                    output::print("\nrecorded on the timeline; no channel is configured to receive it\n");
                 } else {
-                    println!("\nrecorded on the timeline and queued for {}", to.join(", "));
+                    output::print(&format!("\nrecorded on the timeline and queued for {}\n", cell(&to.join(", "))));
                 }
             }
         }

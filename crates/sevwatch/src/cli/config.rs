@@ -28,7 +28,7 @@ pub fn run(cmd: ConfigCmd, json_out: bool) -> anyhow::Result<ExitCode> {
                     if json_out {
                         println!("{}", serde_json::json!({ "ok": true, "file": file, "problems": [] }));
                     } else {
-                        println!("{}: ok", file.display());
+                        super::output::print(&format!("{}: ok\n", file.display()));
                     }
                     Ok(ExitCode::SUCCESS)
                 }
@@ -37,7 +37,7 @@ pub fn run(cmd: ConfigCmd, json_out: bool) -> anyhow::Result<ExitCode> {
                         println!("{}", serde_json::json!({ "ok": false, "file": file, "problems": problems }));
                     } else {
                         for p in &problems {
-                            eprintln!("{}: {p}", file.display());
+                            super::output::eprint(&format!("{}: {p}", file.display()));
                         }
                         eprintln!("{} problem(s) found", problems.len());
                     }

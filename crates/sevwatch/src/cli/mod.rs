@@ -147,7 +147,7 @@ pub fn main() -> ExitCode {
             if json {
                 eprintln!("{}", serde_json::json!({ "error": format!("{e:#}") }));
             } else {
-                eprintln!("error: {e:#}");
+                output::eprint(&format!("error: {e:#}"));
             }
             ExitCode::FAILURE
         }

@@ -6,6 +6,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::client::{enc, Client};
+use super::output::{self, s as field};
 
 #[derive(Args)]
 pub struct OncallArgs {
@@ -28,10 +29,10 @@ fn layers(v: &Value) -> String {
         let over = if l["overridden"].as_bool() == Some(true) { " (override)" } else { "" };
         out.push_str(&format!(
             "  {:<12} {:<20} {} -> {}{over}\n",
-            l["layer"].as_str().unwrap_or(""),
-            l["user"].as_str().unwrap_or(""),
-            l["start"].as_str().unwrap_or(""),
-            l["end"].as_str().unwrap_or("")
+            field(l, "layer"),
+            field(l, "user"),
+            field(l, "start"),
+            field(l, "end")
         ));
     }
     out
@@ -41,7 +42,8 @@ pub async fn oncall(c: &Client, a: OncallArgs, json_out: bool) -> anyhow::Result
     if a.ics {
         let id = a.schedule.as_deref().unwrap_or("default");
         let text = c.get_text(&format!("/api/v1/schedules/{}/calendar.ics?weeks={}", enc(id), a.weeks)).await?;
-        print!("{text}");
+        // iCalendar lines end in CRLF, which `print` keeps.
+        output::print(&text);
         return Ok(ExitCode::SUCCESS);
     }
     let v = match &a.schedule {
@@ -55,20 +57,10 @@ pub async fn oncall(c: &Client, a: OncallArgs, json_out: bool) -> anyhow::Result
         println!("{}", serde_json::to_string(&v)?);
     } else if let Some(list) = v["schedules"].as_array() {
         for s in list {
-            print!(
-                "{} ({})\n{}",
-                s["id"].as_str().unwrap_or(""),
-                s["name"].as_str().unwrap_or(""),
-                layers(&s["oncall"])
-            );
+            output::print(&format!("{} ({})\n{}", field(s, "id"), field(s, "name"), layers(&s["oncall"])));
         }
     } else {
-        print!(
-            "{} at {}\n{}",
-            v["schedule"].as_str().unwrap_or(""),
-            v["oncall"]["at"].as_str().unwrap_or(""),
-            layers(&v["oncall"])
-        );
+        output::print(&format!("{} at {}\n{}", field(&v, "schedule"), field(&v["oncall"], "at"), layers(&v["oncall"])));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -78,7 +70,7 @@ pub async fn escalate(c: &Client, id: &str, reason: Option<String>, json_out: bo
     if json_out {
         println!("{}", serde_json::to_string(&v)?);
     } else {
-        print!("{}", super::output::changed(&v));
+        output::print(&output::changed(&v));
     }
     Ok(ExitCode::SUCCESS)
 }

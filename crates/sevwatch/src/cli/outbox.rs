@@ -6,7 +6,7 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 
 use super::client::{enc, Client};
-use super::output;
+use super::output::{self, cell, s as field};
 
 #[derive(Subcommand)]
 pub enum OutboxCmd {
@@ -62,14 +62,14 @@ pub enum UserCmd {
 }
 
 fn line(m: &Value) -> String {
-    let err = m["last_error"].as_str().map(|e| format!("  {e}")).unwrap_or_default();
+    let err = m["last_error"].as_str().map(|e| format!("  {}", cell(e))).unwrap_or_default();
     format!(
         "{:<6} {:<8} {:<8} {:<20} {:<22} x{}{err}\n",
         m["id"],
-        m["incident"].as_str().unwrap_or(""),
-        m["status"].as_str().unwrap_or(""),
-        m["template"].as_str().unwrap_or(""),
-        m["recipient"].as_str().unwrap_or(""),
+        field(m, "incident"),
+        field(m, "status"),
+        field(m, "template"),
+        field(m, "recipient"),
         m["attempts"]
     )
 }
@@ -99,20 +99,20 @@ pub async fn outbox(c: &Client, cmd: OutboxCmd, json_out: bool) -> anyhow::Resul
             output::emit(&v, json_out, |v| {
                 let mut out = line(&v["message"]);
                 if let Some(contact) = v["contact"].as_str() {
-                    out.push_str(&format!("contact: {contact}\n"));
+                    out.push_str(&format!("contact: {}\n", cell(contact)));
                 }
                 for a in v["attempts"].as_array().into_iter().flatten() {
                     out.push_str(&format!(
                         "  {} {:<5} {:>5} ms {} {}\n",
-                        a["at"].as_str().unwrap_or(""),
-                        a["outcome"].as_str().unwrap_or(""),
+                        field(a, "at"),
+                        field(a, "outcome"),
                         a["duration_ms"],
                         a["status_code"].as_i64().map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
-                        a["error"].as_str().unwrap_or("")
+                        field(a, "error")
                     ));
                 }
                 if let Some(subject) = v["text"]["subject"].as_str() {
-                    out.push_str(&format!("\nSubject: {subject}\n"));
+                    out.push_str(&format!("\nSubject: {}\n", cell(subject)));
                 }
                 out.push_str(v["text"]["body"].as_str().unwrap_or(""));
                 out
@@ -133,10 +133,10 @@ fn user_line(u: &Value) -> String {
     let contacts: Vec<&str> = u["contacts"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
     format!(
         "{:<20} {:<24} {:<6} {}\n",
-        u["id"].as_str().unwrap_or(""),
-        u["name"].as_str().unwrap_or(""),
-        u["source"].as_str().unwrap_or(""),
-        if contacts.is_empty() { "(no contacts)".to_string() } else { contacts.join(", ") }
+        field(u, "id"),
+        field(u, "name"),
+        field(u, "source"),
+        if contacts.is_empty() { "(no contacts)".to_string() } else { cell(&contacts.join(", ")).into_owned() }
     )
 }
 

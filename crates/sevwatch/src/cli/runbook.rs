@@ -15,6 +15,7 @@ use sevwatch_core::runbook_run::incident_vars;
 use sevwatch_core::{Incident, RunbookRun, StepRisk};
 
 use super::client::{enc, Client};
+use super::output::{self, cell, s as field};
 
 #[derive(Subcommand)]
 pub enum RunbookCmd {
@@ -85,30 +86,19 @@ fn read(path: &Path) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn emit(v: &Value, json_out: bool, text: impl FnOnce(&Value) -> String) -> anyhow::Result<()> {
-    if json_out {
-        println!("{}", serde_json::to_string(v)?);
-    } else {
-        print!("{}", text(v));
-    }
-    Ok(())
-}
-
 /// Commands that need no server.
 pub fn run_local(cmd: &RunbookCmd, json_out: bool) -> Option<anyhow::Result<ExitCode>> {
     Some(match cmd {
         RunbookCmd::Parse { file } => (|| {
             let rb = sevwatch_runbook::parse(&read(file)?);
-            emit(&serde_json::to_value(&rb)?, json_out, structure)?;
-            Ok(ExitCode::SUCCESS)
+            output::emit(&serde_json::to_value(&rb)?, json_out, structure)
         })(),
-        RunbookCmd::Classify { command } => (|| {
+        RunbookCmd::Classify { command } => {
             let r = sevwatch_runbook::classify(command);
-            emit(&json!({ "class": r.class, "reason": r.reason }), json_out, |v| {
-                format!("{}: {}\n", v["class"].as_str().unwrap_or(""), v["reason"].as_str().unwrap_or(""))
-            })?;
-            Ok(ExitCode::SUCCESS)
-        })(),
+            output::emit(&json!({ "class": r.class, "reason": r.reason }), json_out, |v| {
+                format!("{}: {}\n", field(v, "class"), field(v, "reason"))
+            })
+        }
         RunbookCmd::Lint { file, rules } => (|| {
             let known = if rules.is_empty() {
                 None
@@ -132,9 +122,15 @@ pub fn run_local(cmd: &RunbookCmd, json_out: bool) -> Option<anyhow::Result<Exit
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_string))
                         .unwrap_or_default();
-                    println!("{}:{}: {level}: {} [{}]", file.display(), f.line, f.message, f.code);
+                    output::print(&format!(
+                        "{}:{}: {level}: {} [{}]\n",
+                        file.display(),
+                        f.line,
+                        cell(&f.message),
+                        f.code
+                    ));
                 }
-                println!("{} finding(s), {errors} error(s)", findings.len());
+                output::print(&format!("{} finding(s), {errors} error(s)\n", findings.len()));
             }
             Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         })(),
@@ -143,20 +139,20 @@ pub fn run_local(cmd: &RunbookCmd, json_out: bool) -> Option<anyhow::Result<Exit
 }
 
 fn structure(v: &Value) -> String {
-    let mut out = format!("{}\n", v["title"].as_str().unwrap_or("(untitled)"));
+    let mut out = format!("{}\n", cell(v["title"].as_str().unwrap_or("(untitled)")));
     for s in v["sections"].as_array().into_iter().flatten() {
-        let sev = s["severity"].as_str().map(|x| format!(" [{x}]")).unwrap_or_default();
+        let sev = s["severity"].as_str().map(|x| format!(" [{}]", cell(x))).unwrap_or_default();
         let alerts: Vec<&str> = s["alerts"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-        let alerts = if alerts.is_empty() { String::new() } else { format!(" alerts: {}", alerts.join(", ")) };
-        out.push_str(&format!("  {}{sev}{alerts}\n", s["title"].as_str().unwrap_or("")));
+        let alerts = if alerts.is_empty() { String::new() } else { format!(" alerts: {}", cell(&alerts.join(", "))) };
+        out.push_str(&format!("  {}{sev}{alerts}\n", field(s, "title")));
         for p in s["phases"].as_array().into_iter().flatten() {
             let steps = p["steps"].as_array().cloned().unwrap_or_default();
-            out.push_str(&format!("    {} ({} steps)\n", p["kind"].as_str().unwrap_or(""), steps.len()));
+            out.push_str(&format!("    {} ({} steps)\n", field(p, "kind"), steps.len()));
             for st in steps {
                 out.push_str(&format!(
                     "      [{}] {}\n",
-                    st["risk"]["class"].as_str().unwrap_or(""),
-                    st["command"].as_str().unwrap_or("").lines().next().unwrap_or("")
+                    field(&st["risk"], "class"),
+                    cell(st["command"].as_str().unwrap_or("").lines().next().unwrap_or(""))
                 ));
             }
         }
@@ -190,14 +186,14 @@ pub async fn run_remote(c: &Client, cmd: RunbookCmd, json_out: bool) -> anyhow::
                 let v = c.post("/api/v1/runbooks", body).await.with_context(|| format!("importing {}", f.display()))?;
                 if !json_out {
                     let what = if v["created"].as_bool() == Some(true) { "imported" } else { "unchanged" };
-                    println!(
-                        "{what} {} v{} ({} sections, {} steps) from {}",
-                        v["name"].as_str().unwrap_or(""),
+                    output::print(&format!(
+                        "{what} {} v{} ({} sections, {} steps) from {}\n",
+                        field(&v, "name"),
                         v["version"],
                         v["sections"],
                         v["steps"],
                         f.display()
-                    );
+                    ));
                 }
                 answers.push(v);
             }
@@ -208,16 +204,16 @@ pub async fn run_remote(c: &Client, cmd: RunbookCmd, json_out: bool) -> anyhow::
         }
         RunbookCmd::List => {
             let v = c.get("/api/v1/runbooks").await?;
-            emit(&v, json_out, |v| {
+            output::emit(&v, json_out, |v| {
                 let mut out = String::new();
                 for r in v["runbooks"].as_array().into_iter().flatten() {
                     out.push_str(&format!(
                         "{:<32} v{:<3} {:>3} sections {:>4} steps  {}\n",
-                        r["name"].as_str().unwrap_or(""),
+                        field(r, "name"),
                         r["version"],
                         r["sections"],
                         r["steps"],
-                        r["title"].as_str().unwrap_or("")
+                        field(r, "title")
                     ));
                 }
                 if out.is_empty() {
@@ -225,22 +221,20 @@ pub async fn run_remote(c: &Client, cmd: RunbookCmd, json_out: bool) -> anyhow::
                 } else {
                     out
                 }
-            })?;
-            Ok(ExitCode::SUCCESS)
+            })
         }
         RunbookCmd::Show { name, version } => {
             let q = version.map(|v| format!("?version={v}")).unwrap_or_default();
             let v = c.get(&format!("/api/v1/runbooks/{}{q}", enc(&name))).await?;
-            emit(&v, json_out, |v| {
+            output::emit(&v, json_out, |v| {
                 format!(
                     "{} v{} (versions: {})\n{}",
-                    v["name"].as_str().unwrap_or(""),
+                    field(v, "name"),
                     v["version"],
                     v["versions"],
                     structure(&v["runbook"])
                 )
-            })?;
-            Ok(ExitCode::SUCCESS)
+            })
         }
         RunbookCmd::Run(args) => walk(c, args).await,
         RunbookCmd::Parse { .. } | RunbookCmd::Classify { .. } | RunbookCmd::Lint { .. } => {
@@ -257,7 +251,7 @@ enum Choice {
 }
 
 fn prompt(text: &str) -> Option<String> {
-    print!("{text}");
+    output::print(text);
     let _ = std::io::stdout().flush();
     let mut line = String::new();
     match std::io::stdin().lock().read_line(&mut line) {
@@ -276,7 +270,7 @@ fn skip_or_quit(n: usize, e: &sevwatch_runbook::BindError, args: &RunArgs) -> an
         {
             None | Some("q") => return Ok(Choice::Quit),
             Some("s") => return Ok(Choice::Skip),
-            _ => println!("  (not understood)"),
+            _ => output::print("  (not understood)\n"),
         }
     }
 }
@@ -309,7 +303,7 @@ fn choose(risk: StepRisk, incident: &str, args: &RunArgs) -> anyhow::Result<Choi
             (StepRisk::Destructive, typed) if typed.eq_ignore_ascii_case(incident) => {
                 return Ok(Choice::Run { confirm: true, typed: Some(typed.to_string()) })
             }
-            _ => println!("  (not understood)"),
+            _ => output::print("  (not understood)\n"),
         }
     }
 }
@@ -333,12 +327,12 @@ async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
             let best = view["suggested_runbooks"]
                 .get(0)
                 .ok_or_else(|| anyhow!("no runbook matches {id}: name one as RUNBOOK#SECTION"))?;
-            println!(
-                "using {}#{} ({})",
-                best["runbook"].as_str().unwrap_or(""),
-                best["section"].as_str().unwrap_or(""),
-                best["reason"].as_str().unwrap_or("")
-            );
+            output::print(&format!(
+                "using {}#{} ({})\n",
+                field(best, "runbook"),
+                field(best, "section"),
+                field(best, "reason")
+            ));
             (best["runbook"].as_str().unwrap_or("").to_string(), best["section"].as_str().unwrap_or("").to_string())
         }
     };
@@ -356,7 +350,7 @@ async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     let resumable = inc.runbook_runs.iter().rev().find(unfinished);
     let mut run: RunbookRun = match resumable {
         Some(r) => {
-            println!("resuming run {} of {}#{}", r.id, r.runbook, r.section);
+            output::print(&format!("resuming run {} of {}#{}\n", r.id, cell(&r.runbook), cell(&r.section)));
             r.clone()
         }
         None => {
@@ -367,24 +361,28 @@ async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     for (i, s) in run.state.clone().iter().enumerate() {
         if s.status == sevwatch_core::StepStatus::Running {
             let v = c.post(&format!("{base}/{}/steps/{}/interrupt", run.id, i + 1), json!({})).await?;
-            println!("step {} was left running; marked interrupted", i + 1);
+            output::print(&format!("step {} was left running; marked interrupted\n", i + 1));
             run = serde_json::from_value(v["run"].clone())?;
         }
     }
     let total = run.steps.len();
     while let Some(n) = run.next_step() {
         let step = run.steps[n - 1].clone();
-        println!("\n[{n}/{total}] ({}) {}", step.risk, step.title.as_deref().unwrap_or(""));
+        output::print(&format!("\n[{n}/{total}] ({}) {}\n", step.risk, cell(step.title.as_deref().unwrap_or(""))));
         // What is shown is what runs: the command bound here with the run's values, checked
         // below against the server's binding before anything starts.
         let mut vars = run.vars.clone();
         vars.extend(user_vars.clone());
         let bound = sevwatch_runbook::bind(&step.command, &vars);
+        // Escaped as all text is: a step that hid itself with ESC sequences or a bidi override
+        // would otherwise be confirmed as something it is not.
         match &bound {
-            Ok(script) => println!("  $ {}", script.replace('\n', "\n    ")),
-            Err(e) => println!("  $ {}\n  ! cannot run this step: {e}", step.command.replace('\n', "\n    ")),
+            Ok(script) => output::print(&format!("  $ {}\n", script.replace('\n', "\n    "))),
+            Err(e) => {
+                output::print(&format!("  $ {}\n  ! cannot run this step: {e}\n", step.command.replace('\n', "\n    ")))
+            }
         }
-        println!("  risk: {}", step.reason);
+        output::print(&format!("  risk: {}\n", cell(&step.reason)));
         let choice = match &bound {
             Ok(_) => choose(step.risk, &id, &args)?,
             Err(e) => skip_or_quit(n, e, &args)?,
@@ -393,7 +391,11 @@ async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
         let path = format!("{base}/{}/steps/{n}", run.id);
         match choice {
             Choice::Quit => {
-                println!("stopped; `sevwatch runbook run {id} {}#{}` resumes at step {n}", run.runbook, run.section);
+                output::print(&format!(
+                    "stopped; `sevwatch runbook run {id} {}#{}` resumes at step {n}\n",
+                    cell(&run.runbook),
+                    cell(&run.section)
+                ));
                 return Ok(ExitCode::SUCCESS);
             }
             Choice::Skip => {
@@ -433,15 +435,15 @@ async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
                 };
                 let v = c.post(&format!("{path}/result"), json!({ "exit_code": exit_code, "duration_ms": duration_ms, "output": output, "truncated": truncated })).await?;
                 run = serde_json::from_value(v["run"].clone())?;
-                println!("  -> exit {exit_code} in {duration_ms} ms (recorded on {id})");
+                output::print(&format!("  -> exit {exit_code} in {duration_ms} ms (recorded on {id})\n"));
                 if exit_code != 0 && args.yes {
-                    println!("step {n} failed; stopping (rerun the same command to retry it)");
+                    output::print(&format!("step {n} failed; stopping (rerun the same command to retry it)\n"));
                     return Ok(ExitCode::FAILURE);
                 }
             }
         }
     }
-    println!("\nrun {} finished: every step done or skipped", run.id);
+    output::print(&format!("\nrun {} finished: every step done or skipped\n", run.id));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -462,19 +464,21 @@ async fn dry_run(
     let mut vars = incident_vars(inc);
     vars.extend(user_vars.clone());
     let steps: Vec<_> = sec.steps().collect();
-    println!(
-        "dry run of {runbook}#{} on {} ({} steps; nothing runs, nothing is recorded)",
-        sec.title,
+    output::print(&format!(
+        "dry run of {}#{} on {} ({} steps; nothing runs, nothing is recorded)\n",
+        cell(runbook),
+        cell(&sec.title),
         inc.id,
         steps.len()
-    );
+    ));
     for (i, s) in steps.iter().enumerate() {
-        println!("\n[{}/{}] ({}) {}", i + 1, steps.len(), s.risk.class.as_str(), s.title.as_deref().unwrap_or(""));
+        let title = cell(s.title.as_deref().unwrap_or(""));
+        output::print(&format!("\n[{}/{}] ({}) {title}\n", i + 1, steps.len(), s.risk.class.as_str()));
         match sevwatch_runbook::bind(&s.command, &vars) {
-            Ok(cmd) => println!("  $ {}", cmd.replace('\n', "\n    ")),
-            Err(e) => println!("  $ {}\n  ! {e}", s.command.replace('\n', "\n    ")),
+            Ok(cmd) => output::print(&format!("  $ {}\n", cmd.replace('\n', "\n    "))),
+            Err(e) => output::print(&format!("  $ {}\n  ! {e}\n", s.command.replace('\n', "\n    "))),
         }
-        println!("  risk: {}", s.risk.reason);
+        output::print(&format!("  risk: {}\n", cell(&s.risk.reason)));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::client::Client;
+use super::output::{self, s as field};
 
 #[derive(Subcommand)]
 pub enum TokenCmd {
@@ -39,13 +40,13 @@ pub async fn run(c: &Client, cmd: TokenCmd, json_out: bool) -> anyhow::Result<Ex
             } else {
                 for t in v["tokens"].as_array().into_iter().flatten() {
                     let revoked = if t["revoked"].as_bool() == Some(true) { " (revoked)" } else { "" };
-                    println!(
-                        "{:<5} {:<10} {:<20} {}{revoked}",
+                    output::print(&format!(
+                        "{:<5} {:<10} {:<20} {}{revoked}\n",
                         t["id"],
-                        t["role"].as_str().unwrap_or(""),
-                        t["name"].as_str().unwrap_or(""),
-                        t["created_at"].as_str().unwrap_or("")
-                    );
+                        field(t, "role"),
+                        field(t, "name"),
+                        field(t, "created_at")
+                    ));
                 }
             }
         }

@@ -8,4 +8,5 @@ mod helpers;
 mod prometheus_e2e;
 mod replicas;
 mod runbooks;
+mod terminal;
 mod walkthrough;
