@@ -159,6 +159,25 @@ fn optional(field: &str, value: &Option<String>, max: usize) -> Result<Option<St
     }
 }
 
+/// A one-line field (a title, a service, a name): [`required`], and no line break or hidden
+/// formatting, which would forge lines in logs, tables and e-mail subjects or make the text
+/// read as something it is not. Alert-derived values are escaped before they get here
+/// ([`crate::text::escape`]), so no alert is refused for them.
+fn one_line(field: &str, value: &str, max: usize) -> Result<String, DomainError> {
+    let v = required(field, value, max)?;
+    match crate::text::single_line_problem(&v) {
+        Some(why) => Err(DomainError::invalid(field, why)),
+        None => Ok(v),
+    }
+}
+
+fn optional_line(field: &str, value: &Option<String>, max: usize) -> Result<Option<String>, DomainError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => one_line(field, v, max).map(Some),
+    }
+}
+
 /// Millisecond precision is what the store keeps; deciding at that precision means a replay
 /// from storage gives exactly the state that was computed here.
 fn truncate_to_millis(t: Timestamp) -> Timestamp {
@@ -179,9 +198,9 @@ pub fn decide(
     let inc = match (state, cmd) {
         (None, Command::Declare { title, severity, service, summary }) => {
             return ev(EventKind::Declared {
-                title: required("title", title, MAX_TITLE)?,
+                title: one_line("title", title, MAX_TITLE)?,
                 severity: *severity,
-                service: optional("service", service, MAX_NAME)?,
+                service: optional_line("service", service, MAX_NAME)?,
                 summary: optional("summary", summary, MAX_TEXT)?,
                 checklist: instantiate(&policy.checklist),
             });
@@ -211,7 +230,7 @@ pub fn decide(
                 return Err(closed());
             }
             let role = Role::parse(role, &policy.custom_roles).map_err(|m| DomainError::invalid("role", m))?;
-            let to = required("to", to, MAX_NAME)?;
+            let to = one_line("to", to, MAX_NAME)?;
             let previous = inc.roles.get(role.as_str()).cloned();
             if previous.as_deref() == Some(to.as_str()) {
                 return Err(DomainError::Conflict(format!("{to} already holds {role} on {}", inc.id)));
@@ -298,9 +317,9 @@ pub fn decide(
             let run = inc.runbook_runs.len() as u32 + 1;
             ev(EventKind::RunbookRunStarted {
                 run,
-                runbook: required("runbook", runbook, MAX_NAME)?,
+                runbook: one_line("runbook", runbook, MAX_NAME)?,
                 version: *version,
-                section: required("section", section, MAX_TITLE * 2)?,
+                section: one_line("section", section, MAX_TITLE * 2)?,
                 steps: steps.clone(),
                 vars: vars.clone(),
             })
@@ -421,14 +440,14 @@ pub fn decide(
             }
             let mut names = Vec::with_capacity(channels.len());
             for (i, c) in channels.iter().enumerate() {
-                let c = required(&format!("channels[{i}]"), c, MAX_NAME)?;
+                let c = one_line(&format!("channels[{i}]"), c, MAX_NAME)?;
                 if !names.contains(&c) {
                     names.push(c);
                 }
             }
             ev(EventKind::UpdatePosted {
-                template: required("template", template, MAX_NAME)?,
-                subject: optional("subject", subject, MAX_TITLE * 2)?,
+                template: one_line("template", template, MAX_NAME)?,
+                subject: optional_line("subject", subject, MAX_TITLE * 2)?,
                 body: required("body", body, MAX_TEXT)?,
                 channels: names,
             })
@@ -457,5 +476,46 @@ fn via_for(s: Status) -> &'static str {
         Status::Resolved => "resolve",
         Status::Closed => "close",
         _ => "status",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn declare(title: &str, service: Option<&str>) -> Result<Vec<Event>, DomainError> {
+        let cmd = Command::Declare {
+            title: title.into(),
+            severity: Severity::P2,
+            service: service.map(String::from),
+            summary: Some("line one\nline two \u{202e} kept: a summary is many lines".into()),
+        };
+        decide(&Policy::default(), None, &cmd, "alice", Timestamp::UNIX_EPOCH)
+    }
+
+    fn refused_field(r: Result<Vec<Event>, DomainError>) -> String {
+        match r {
+            Err(DomainError::Invalid { field, .. }) => field,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_line_fields_refuse_line_breaks_and_bidi_overrides() {
+        for bad in ["Disk full\r\nX-Injected: yes", "two\nlines", "txt.exe\u{202e}", "a\u{2066}b", "zero\u{200b}width"]
+        {
+            assert_eq!(refused_field(declare(bad, None)), "title", "{bad:?}");
+            assert_eq!(refused_field(declare("Disk full", Some(bad))), "service", "{bad:?}");
+        }
+        let err = declare("evil\u{202e}fdp.exe", None).unwrap_err().to_string();
+        assert!(err.contains("U+202E"), "{err}");
+    }
+
+    #[test]
+    fn multi_line_fields_and_other_control_characters_are_kept_as_given() {
+        let events = declare("\u{1b}]0;pwned\u{7} disk full", Some("db")).expect("accepted");
+        let EventKind::Declared { title, summary, .. } = &events[0].kind else { panic!("{events:?}") };
+        assert_eq!(title, "\u{1b}]0;pwned\u{7} disk full", "escaped when shown, not when stored");
+        assert!(summary.as_deref().is_some_and(|s| s.contains('\n') && s.contains('\u{202e}')));
     }
 }

@@ -8,6 +8,7 @@ use sevwatch_core::alert::{
     auto_resolve, decide, group_key_for, in_maintenance, inhibited, silences_alert, Alert, AlertOutcome, AlertRecord,
     AlertStatus, AutoResolve, Ctx, RouteMatch, Silence,
 };
+use sevwatch_core::text::{escape, Newlines};
 use sevwatch_core::{Command, IncidentId, SealedEvent, Severity, Status, Timestamp};
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -66,6 +67,8 @@ pub struct AlertsWritten {
 }
 
 /// Incident titles and services come from senders: keep them within the core's limits.
+/// (Titles are already one line, `Alert::title`; a service from a label is made one the same
+/// way, so the core never refuses the declaration an alert asks for.)
 fn clean(s: &str, max: usize) -> String {
     let t: String = s.chars().filter(|c| *c != '\0').take(max).collect();
     if t.trim().is_empty() {
@@ -249,7 +252,7 @@ async fn apply_one(
                 service: service
                     .as_deref()
                     .filter(|s| !s.trim().is_empty())
-                    .map(|s| clean(s, sevwatch_core::command::MAX_NAME)),
+                    .map(|s| clean(&escape(s, Newlines::Escape), sevwatch_core::command::MAX_NAME)),
                 summary: alert.annotations.get("description").map(|s| clean(s, 16 * 1024)),
             };
             if let Ok(events) = run(tx, rules, cache, None, declare, op).await? {

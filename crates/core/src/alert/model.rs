@@ -8,6 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::text::{escape, Newlines};
 use crate::Timestamp;
 
 /// Which webhook format an alert arrived in.
@@ -117,13 +118,18 @@ impl Alert {
             .filter(|s| !s.is_empty())
     }
 
-    /// The title an incident opened by this alert gets.
+    /// The title an incident opened by this alert gets. A title is one line without hidden
+    /// formatting, but an alert is never refused for its summary: line breaks, bidi overrides
+    /// and control characters in it become visible escapes (`\n`, `\u{202e}`).
     pub fn title(&self) -> String {
-        match (self.summary.as_deref().filter(|s| !s.trim().is_empty()), self.name()) {
-            (Some(summary), _) => summary.trim().to_string(),
-            (None, Some(name)) => name.to_string(),
-            (None, None) => format!("{} alert {}", self.source.as_str(), self.fingerprint),
-        }
+        let title = match (self.summary.as_deref().filter(|s| !s.trim().is_empty()), self.name()) {
+            (Some(summary), _) => summary.trim(),
+            (None, Some(name)) => name,
+            (None, None) => {
+                return format!("{} alert {}", self.source.as_str(), escape(&self.fingerprint, Newlines::Escape))
+            }
+        };
+        escape(title, Newlines::Escape).into_owned()
     }
 
     /// The label value routing, inhibition and maintenance key on.
@@ -220,6 +226,17 @@ mod tests {
         assert_eq!(a.title(), "Memory");
         a.labels.clear();
         assert_eq!(a.title(), "generic alert f1");
+    }
+
+    #[test]
+    fn derived_titles_show_line_breaks_and_bidi_overrides_as_escapes() {
+        let mut a = Alert::bare(AlertSource::Pagerduty, "k\n1", AlertStatus::Firing);
+        a.summary = Some(" Disk full\r\nX-Injected: 1 \u{202e}3pm.exe\u{1b}[2J ".into());
+        let title = a.title();
+        assert_eq!(title, "Disk full\\r\\nX-Injected: 1 \\u{202e}3pm.exe\\u{1b}[2J");
+        assert_eq!(crate::text::single_line_problem(&title), None);
+        a.summary = None;
+        assert_eq!(a.title(), "pagerduty alert k\\n1");
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub async fn create(
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::invalid("name", "name must be 1-100 printable characters"));
     }
+    if let Some(why) = sevwatch_core::text::single_line_problem(name) {
+        return Err(ApiError::invalid("name", format!("name {why}")));
+    }
     let (token, info) = state.store.create_token(name, role, Timestamp::now()).await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, id: info.id, name: info.name, role: info.role })))
 }

@@ -98,6 +98,9 @@ pub async fn put(
     if name.is_empty() || name.chars().count() > 100 || name.contains('\0') {
         return Err(ApiError::invalid("name", "give a display name of 1 to 100 characters"));
     }
+    if let Some(why) = sevwatch_core::text::single_line_problem(&name) {
+        return Err(ApiError::invalid("name", format!("name {why}")));
+    }
     let mut contacts = Vec::new();
     for (i, c) in req.contacts.iter().enumerate() {
         let parsed = ContactMethod::parse(&c.kind, &c.to).map_err(|m| {

@@ -6,7 +6,11 @@ use sevwatch_core::Config;
 
 use crate::helpers::{assert_problem, on_both_backends, spawn_app_with, Db, TestApp};
 
-on_both_backends!(malformed_requests_get_precise_client_errors, random_bodies_never_cause_a_server_error);
+on_both_backends!(
+    malformed_requests_get_precise_client_errors,
+    random_bodies_never_cause_a_server_error,
+    one_line_fields_refuse_line_breaks_and_bidi_overrides_but_alert_titles_are_escaped,
+);
 
 async fn raw(
     app: &TestApp,
@@ -71,10 +75,11 @@ async fn malformed_requests_get_precise_client_errors(app: TestApp) {
     assert_problem(&raw(&app, Method::POST, p, json_ct, vec![b' '; 2 * 1024 * 1024]).await, 413, None);
     assert_problem(&app.get("/api/v1/nothing-here").await, 404, None);
     assert_problem(&raw(&app, Method::DELETE, p, None, vec![]).await, 405, None);
-    // Odd Unicode is stored and returned exactly.
+    // Odd Unicode is stored and returned exactly (bidi overrides and line breaks are not: see
+    // one_line_fields_refuse_line_breaks_and_bidi_overrides_but_alert_titles_are_escaped).
     let nul = app.post(p, json!({ "title": "a\u{0000}b", "severity": "P2" })).await;
     assert_problem(&nul, 422, Some("title"));
-    let title = "💥 ＡＰＩ \u{202e}reversed\u{200b} 𝕏 \u{fffd} e\u{301}";
+    let title = "💥 ＡＰＩ reversed 𝕏 \u{fffd} e\u{301} ｱｲｳ עברית";
     let (s, v) = app.post(p, json!({ "title": title, "severity": "P2" })).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v["id"].as_str().unwrap().to_string();
@@ -83,6 +88,59 @@ async fn malformed_requests_get_precise_client_errors(app: TestApp) {
     let (_, list) = app.get(p).await;
     assert_eq!(list["incidents"].as_array().unwrap().len(), 1);
     assert_eq!(app.get("/api/v1/verify").await.1["ok"], true);
+}
+
+async fn one_line_fields_refuse_line_breaks_and_bidi_overrides_but_alert_titles_are_escaped(app: TestApp) {
+    let p = "/api/v1/incidents";
+    for (bad, code) in [
+        ("Disk full\r\nX-Injected: 1", "U+000D"),
+        ("two\nlines", "U+000A"),
+        ("evil\u{202e}fdp.exe", "U+202E"),
+        ("a\u{2067}b", "U+2067"),
+        ("zero\u{200b}width", "U+200B"),
+    ] {
+        let got = app.post(p, json!({ "title": bad, "severity": "P2" })).await;
+        assert_problem(&got, 422, Some("title"));
+        assert!(got.1["detail"].as_str().unwrap().contains(code), "{}", got.1);
+        assert_problem(
+            &app.post(p, json!({ "title": "ok", "severity": "P2", "service": bad })).await,
+            422,
+            Some("service"),
+        );
+    }
+    let id = app.declare("Disk full", "P2").await;
+    let assign = app.post(&format!("{p}/{id}/assign"), json!({ "role": "commander", "to": "alice\nbob" })).await;
+    assert_problem(&assign, 422, Some("to"));
+    assert_problem(
+        &app.post("/api/v1/tokens", json!({ "name": "ci\u{202e}", "role": "viewer" })).await,
+        422,
+        Some("name"),
+    );
+    let user = app
+        .call(
+            Method::PUT,
+            "/api/v1/users/ann",
+            Some(&app.admin),
+            Some(json!({ "name": "Ann\u{2066}", "contacts": [] })),
+        )
+        .await;
+    assert_problem(&user, 422, Some("name"));
+    // Multi-line fields keep what they were given.
+    let (s, _) = app.post(&format!("{p}/{id}/notes"), json!({ "text": "line one\nline two \u{202e}" })).await;
+    assert_eq!(s, StatusCode::OK);
+    // An alert is never refused for its summary or its service label: the derived title and
+    // service show the characters as escapes.
+    let alert = json!({ "alerts": [{ "status": "firing",
+        "labels": { "alertname": "Disk", "severity": "warning", "service": "db\n1" },
+        "annotations": { "summary": "Disk full\u{202e} on db-1 \u{1b}[2J" } }] });
+    let (s, v) = app.post("/api/v1/ingest/alertmanager", alert).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let opened = v["opened"][0].as_str().unwrap_or_else(|| panic!("no incident opened: {v}"));
+    let (_, inc) = app.get(&format!("{p}/{opened}")).await;
+    assert_eq!(inc["title"], "Disk full\\u{202e} on db-1 \\u{1b}[2J", "{inc}");
+    assert_eq!(inc["service"], "db\\n1", "{inc}");
+    let (_, alerts) = app.get("/api/v1/alerts").await;
+    assert_eq!(alerts["alerts"][0]["alert"]["labels"]["service"], "db\n1", "the alert itself is stored as sent");
 }
 
 /// A small deterministic generator: tests must not depend on luck.
