@@ -1,8 +1,13 @@
 //! `ApiJson<T>`: axum's JSON extractor with its rejections turned into problem documents that
-//! name the offending field (axum reports the serde path, e.g. `severity: unknown variant`).
+//! name the offending field (axum reports the serde path, e.g. `severity: unknown variant`),
+//! and with a key given twice in any object refused (422 naming its path), as the ingest
+//! parsers refuse it: serde keeps the last copy in a map (`vars`, `fields`) and calls a
+//! repeated struct field an error without a path, while a proxy or a log may read the first.
 
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -17,7 +22,22 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
+        // The body is read once and handed to axum's extractor again (with the headers and
+        // extensions it checks: content type, body limit), so its rejections stay as they were.
+        let (headers, extensions) = (req.headers().clone(), req.extensions().clone());
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| rejection_to_problem(r.into()))?;
+        let mut again = Request::new(Body::from(bytes.clone()));
+        *again.headers_mut() = headers;
+        *again.extensions_mut() = extensions;
+        let parsed = axum::Json::<T>::from_request(again, state).await;
+        // A repeated key is reported before a data error (a repeated struct field is one).
+        if matches!(&parsed, Ok(_) | Err(JsonRejection::JsonDataError(_))) {
+            if let Err(e) = sevwatch_core::alert::check_unique_keys(&bytes) {
+                let detail = format!("{}: {}", e.path, e.message);
+                return Err(ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, &e.path, detail));
+            }
+        }
+        match parsed {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(rejection_to_problem(rejection)),
         }

@@ -1,12 +1,17 @@
 //! Walking a parsed JSON body with a path, so every parser reports exactly which field was
 //! wrong (`alerts[3].labels.severity: expected a string, found a number`). Shared by the
-//! source parsers; nothing outside `alert` uses it.
+//! source parsers; outside `alert`, only the API's JSON extractor uses it, through
+//! [`check_unique_keys`].
 //!
 //! The body is parsed into [`Value`], a tree that borrows its strings from the body wherever
 //! they need no unescaping and keeps an object's members in a plain list: ingestion parses
 //! every request, and `serde_json::Value` (an owned string per key and value, members hashed
 //! into an index map) was a fifth of the server's time per alert. Paths are built only when
 //! something is wrong.
+//!
+//! A key given twice in one object is refused: JSON leaves its meaning open, and parsers
+//! disagree (serde_json and Go keep the last, others the first), so a sender, a proxy that
+//! inspects the body and Sevwatch could each act on a different value.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -29,11 +34,14 @@ pub(crate) enum Value<'a> {
     Object(Map<'a>),
 }
 
-/// A JSON object's members in body order. A key given twice means its last value, as with
-/// `serde_json`.
+/// A JSON object's members in body order. A key given twice is noted while parsing and the
+/// body refused by [`object_body`]; until then [`Map::get`] reads the last one, as
+/// `serde_json` does.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Map<'a> {
     members: Vec<(Cow<'a, str>, Value<'a>)>,
+    /// The first member whose key an earlier member already has.
+    repeated: Option<usize>,
 }
 
 impl<'a> Map<'a> {
@@ -131,8 +139,76 @@ impl<'de> Visitor<'de> for ValueVisitor {
         while let Some(Key(k)) = map.next_key()? {
             members.push((k, map.next_value()?));
         }
-        Ok(Value::Object(Map { members }))
+        let repeated = first_repeated(&members);
+        Ok(Value::Object(Map { members, repeated }))
     }
+}
+
+/// The first member whose key appeared before it. Objects are small (a dozen labels), where
+/// comparing with every earlier key beats hashing; a large one is hashed so that a body of
+/// thousands of keys costs linear time, not quadratic.
+fn first_repeated(members: &[(Cow<'_, str>, Value<'_>)]) -> Option<usize> {
+    if members.len() <= 16 {
+        return (1..members.len()).find(|&i| members[..i].iter().any(|(k, _)| *k == members[i].0));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(members.len());
+    members.iter().position(|(k, _)| !seen.insert(k.as_ref()))
+}
+
+/// One step of a path from the root to a value.
+enum Step<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+/// The path of the first key given twice (depth first, in body order), innermost step first.
+fn repeated_key<'v>(v: &'v Value<'_>) -> Option<Vec<Step<'v>>> {
+    match v {
+        Value::Object(m) => {
+            if let Some(i) = m.repeated {
+                return Some(vec![Step::Key(&m.members[i].0)]);
+            }
+            m.members.iter().find_map(|(k, child)| {
+                let mut steps = repeated_key(child)?;
+                steps.push(Step::Key(k));
+                Some(steps)
+            })
+        }
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, child)| {
+            let mut steps = repeated_key(child)?;
+            steps.push(Step::Index(i));
+            Some(steps)
+        }),
+        _ => None,
+    }
+}
+
+/// `Err` naming the path of the first key given twice anywhere in `v`.
+fn refuse_repeated_keys(v: &Value<'_>) -> Result<(), ParseError> {
+    let Some(steps) = repeated_key(v) else { return Ok(()) };
+    let mut path = String::new();
+    for step in steps.iter().rev() {
+        path = match step {
+            Step::Key(k) => join(&path, k),
+            Step::Index(i) => index(&path, *i),
+        };
+    }
+    let key = match steps.first() {
+        Some(Step::Key(k)) => *k,
+        _ => "",
+    };
+    Err(ParseError::new(
+        path,
+        format!("duplicate key {key:?}: a key may appear only once in an object (JSON parsers disagree on which copy counts)"),
+    ))
+}
+
+/// Whether a JSON document (of any shape) gives some key twice in one object: for request
+/// bodies read by other means than [`object_body`] (the API's typed bodies, whose maps would
+/// otherwise keep the last copy). A body that is not JSON is an error with an empty path.
+pub fn check_unique_keys(body: &[u8]) -> Result<(), ParseError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| ParseError::new("", e.to_string()))?;
+    refuse_repeated_keys(&value)
 }
 
 /// An object key, borrowed from the body when it has no escapes.
@@ -169,6 +245,7 @@ pub(crate) fn object_body(body: &[u8]) -> Result<Map<'_>, ParseError> {
         };
         ParseError::new("", format!("{what} (line {}, column {}): {e}", e.line(), e.column()))
     })?;
+    refuse_repeated_keys(&value)?;
     match value {
         Value::Object(map) => Ok(map),
         other => Err(ParseError::new("", format!("expected a JSON object, found {}", type_name(&other)))),
@@ -373,8 +450,8 @@ mod tests {
             let theirs: serde_json::Value = serde_json::from_str(body).unwrap();
             assert_eq!(ours.to_serde(), theirs, "{body}");
         }
-        let map = object_body(br#"{"a":"first","a":"second","s":"plain","t":"esc\taped"}"#).unwrap();
-        assert_eq!(map.get("a"), Some(&Value::String("second".into())));
+        let map = object_body(br#"{"a":"first","s":"plain","t":"esc\taped"}"#).unwrap();
+        assert_eq!(map.get("a"), Some(&Value::String("first".into())));
         assert!(matches!(map.get("s"), Some(Value::String(Cow::Borrowed("plain")))));
         assert!(matches!(map.get("t"), Some(Value::String(Cow::Owned(t))) if t == "esc\taped"));
     }
@@ -400,17 +477,58 @@ mod tests {
 
     proptest::proptest! {
         /// Whatever JSON the body holds, the borrowed tree reads it as serde_json does
-        /// (escapes, numbers, a repeated key's last value).
+        /// (escapes, numbers, a repeated key's last value), and a body is refused exactly when
+        /// an object in it repeats a key.
         #[test]
         fn the_borrowed_tree_agrees_with_serde_json_on_any_json(v in serde_value(), dup in proptest::bool::ANY) {
             let mut text = v.to_string();
+            let repeats = dup && text.starts_with('{') && text.len() > 2 && v.get("a").is_some();
             if dup && text.starts_with('{') && text.len() > 2 {
                 text = format!("{{\"a\":1,{}", &text[1..]);
             }
             let ours: Value = serde_json::from_str(&text).unwrap();
             let theirs: serde_json::Value = serde_json::from_str(&text).unwrap();
             proptest::prop_assert_eq!(ours.to_serde(), theirs);
+            let checked = check_unique_keys(text.as_bytes());
+            // Generated objects have unique keys (a serde_json map), so the only repeat is ours.
+            proptest::prop_assert_eq!(checked.is_err(), repeats, "{}", text);
+            if let Err(e) = checked {
+                proptest::prop_assert_eq!(e.path, "a");
+            }
         }
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused_with_its_path() {
+        let cases: [(&str, &str); 6] = [
+            (r#"{"alerts":[],"alerts":[]}"#, "alerts"),
+            (
+                r#"{"alerts":[{"labels":{"a":"1"}},{"labels":{"severity":"info","b":"2","severity":"critical"}}]}"#,
+                "alerts[1].labels.severity",
+            ),
+            (
+                r#"{"payload":{"custom_details":{"free space":1,"free space":2}}}"#,
+                "payload.custom_details[\"free space\"]",
+            ),
+            (r#"{"a":{"x":1},"b":{"k":1,"\u006b":2}}"#, "b.k"),
+            (r#"[{"ok":1},{"ok":1,"ok":2}]"#, "[1].ok"),
+            (
+                r#"{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k14":14,"k15":15,"k16":16,"k3":3}"#,
+                "k3",
+            ),
+        ];
+        for (body, path) in cases {
+            let e = check_unique_keys(body.as_bytes()).expect_err(body);
+            assert_eq!(e.path, path, "{body}");
+            assert!(e.message.starts_with("duplicate key"), "{}", e.message);
+            if body.starts_with('{') {
+                assert_eq!(object_body(body.as_bytes()).map(|_| ()).unwrap_err(), e);
+            }
+        }
+        assert!(
+            check_unique_keys(br#"{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}"#).is_ok(),
+            "same key at different places"
+        );
     }
 
     #[test]

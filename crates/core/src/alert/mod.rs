@@ -26,6 +26,7 @@ pub use decide::{auto_resolve, decide, AlertDecision, AlertOutcome, AlertRecord,
 pub use flap::FlapRule;
 pub use group::{group_key, group_key_for};
 pub use inhibit::inhibited;
+pub use json::check_unique_keys;
 pub use maintenance::{in_maintenance, MaintenanceWindow, Recurrence, WindowSchedule};
 pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use model::{fingerprint, Alert, AlertSource, AlertStatus, Link, LinkKind, Notification, ParseError};

@@ -10,6 +10,8 @@ on_both_backends!(
     malformed_requests_get_precise_client_errors,
     random_bodies_never_cause_a_server_error,
     one_line_fields_refuse_line_breaks_and_bidi_overrides_but_alert_titles_are_escaped,
+    a_key_given_twice_is_refused_with_its_path,
+    a_repeated_key_is_refused_on_every_ingest_endpoint,
 );
 
 async fn raw(
@@ -141,6 +143,63 @@ async fn one_line_fields_refuse_line_breaks_and_bidi_overrides_but_alert_titles_
     assert_eq!(inc["service"], "db\\n1", "{inc}");
     let (_, alerts) = app.get("/api/v1/alerts").await;
     assert_eq!(alerts["alerts"][0]["alert"]["labels"]["service"], "db\n1", "the alert itself is stored as sent");
+}
+
+async fn a_key_given_twice_is_refused_with_its_path(app: TestApp) {
+    let json_ct = Some("application/json");
+    let p = "/api/v1/incidents";
+    let got = raw(&app, Method::POST, p, json_ct, br#"{"title":"a","severity":"P1","title":"b"}"#.to_vec()).await;
+    assert_problem(&got, 422, Some("title"));
+    assert!(got.1["detail"].as_str().unwrap().contains("duplicate key \"title\""), "{}", got.1);
+    // Inside a map, where serde alone would keep the last copy.
+    let id = app.declare("Disk full", "P2").await;
+    let timeline = format!("{p}/{id}/timeline");
+    let before = app.get(&timeline).await.1["events"].as_array().map_or(0, Vec::len);
+    let comms = format!("{p}/{id}/comms/status-update");
+    let body = br#"{"fields":{"update":"rolled back","update":"all fine"}}"#.to_vec();
+    assert_problem(&raw(&app, Method::POST, &comms, json_ct, body).await, 422, Some("fields.update"));
+    let body = br#"{"matchers":["a=\"b\""],"duration":"1h","comment":"x","comment":"y"}"#.to_vec();
+    assert_problem(&raw(&app, Method::POST, "/api/v1/silences", json_ct, body).await, 422, Some("comment"));
+    // The same key in different objects is fine.
+    let body = br#"{"title":"t","severity":"P2","summary":"{\"title\":1}"}"#.to_vec();
+    assert_eq!(raw(&app, Method::POST, p, json_ct, body).await.0, StatusCode::CREATED);
+    let after = app.get(&timeline).await.1["events"].as_array().map_or(0, Vec::len);
+    assert_eq!(after, before, "nothing was recorded on the incident");
+}
+
+async fn a_repeated_key_is_refused_on_every_ingest_endpoint(app: TestApp) {
+    // Not `raw`: PagerDuty's endpoint answers in PagerDuty's shape, not problem+json.
+    let send = |path: &'static str, body: String| {
+        let req = app.http.request(Method::POST, format!("{}{path}", app.base)).bearer_auth(&app.admin);
+        async move {
+            let resp = req.header("content-type", "application/json").body(body).send().await.unwrap();
+            let status = resp.status();
+            (status, resp.json::<Value>().await.unwrap())
+        }
+    };
+    let am = r#"{"alerts":[{"labels":{"alertname":"A","severity":"info","severity":"critical"}}]}"#;
+    for path in ["/api/v1/ingest/alertmanager", "/api/v1/ingest/grafana"] {
+        let (s, v) = send(path, am.to_string()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {v}");
+        assert_eq!(v["field"], "alerts[0].labels.severity", "{path}: {v}");
+        assert!(v["detail"].as_str().unwrap().contains("duplicate key \"severity\""), "{path}: {v}");
+    }
+    let (s, v) = send("/api/v1/ingest/generic", r#"{"name":"A","status":"firing","status":"resolved"}"#.into()).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")), "{v}");
+    let pd = format!(
+        r#"{{"routing_key":"{}","event_action":"trigger","payload":{{"summary":"s","source":"a","source":"b","severity":"info"}}}}"#,
+        app.admin
+    );
+    let (s, v) = send("/v2/enqueue", pd).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["errors"][0].as_str().unwrap().starts_with("payload.source: duplicate key"), "{v}");
+    // Two routing keys: the body is refused before either is read as a token.
+    let two_keys =
+        format!(r#"{{"routing_key":"{}","routing_key":"other","event_action":"resolve","dedup_key":"k"}}"#, app.admin);
+    let (s, v) = send("/v2/enqueue", two_keys).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["errors"][0].as_str().unwrap().starts_with("routing_key: duplicate key"), "{v}");
+    assert!(app.get("/api/v1/alerts").await.1["alerts"].as_array().unwrap().is_empty(), "nothing was stored");
 }
 
 /// A small deterministic generator: tests must not depend on luck.
