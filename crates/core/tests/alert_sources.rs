@@ -64,13 +64,18 @@ fn ten_thousand_alerts_in_one_request_are_accepted() {
 }
 
 #[test]
-fn huge_and_odd_unicode_label_values_are_kept_exactly() {
-    let huge = "ü".repeat(200_000);
+fn odd_unicode_label_values_are_kept_exactly_and_huge_ones_refused_with_their_path() {
+    let long = "ü".repeat(512);
     let odd = "\u{202E}rtl \u{1F525} \u{FEFF}zero-width\u{200B} \\ \" \n";
-    let body = serde_json::json!({"alerts": [{"labels": {"alertname": huge, "ключ": odd}}]}).to_string();
+    let body = serde_json::json!({"alerts": [{"labels": {"alertname": long, "ключ": odd}}]}).to_string();
     let n = alertmanager::parse(body.as_bytes()).expect("valid");
-    assert_eq!(n.alerts[0].labels["alertname"].chars().count(), 200_000);
+    assert_eq!(n.alerts[0].labels["alertname"].chars().count(), 512, "1 KiB of two-byte characters fits");
     assert_eq!(n.alerts[0].labels["ключ"], odd);
+    let huge = "ü".repeat(200_000);
+    let body = serde_json::json!({"alerts": [{"labels": {"alertname": "A"}}, {"labels": {"alertname": huge}}]});
+    let e = alertmanager::parse(body.to_string().as_bytes()).expect_err("over the cap");
+    assert_eq!(e.path, "alerts[1].labels.alertname");
+    assert!(e.message.contains("400000 bytes; at most 1024"), "{e}");
 }
 
 #[test]

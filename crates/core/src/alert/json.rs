@@ -20,6 +20,7 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Number;
 
+use super::limits::Kind;
 use super::ParseError;
 use crate::Timestamp;
 
@@ -390,6 +391,23 @@ impl<'a> Obj<'a> {
             }
         }
         Ok(Some(out))
+    }
+
+    /// [`Obj::string_map`] held to the caps of labels or annotations
+    /// ([`limits`](super::limits)), each breach reported at its own path.
+    pub fn capped_map(&self, key: &str, kind: Kind) -> Result<Option<BTreeMap<String, String>>, ParseError> {
+        let Some(map) = self.string_map(key)? else { return Ok(None) };
+        kind.check_map(|| self.path_of(key), &map)?;
+        Ok(Some(map))
+    }
+
+    /// [`Obj::opt_str`] for a value that becomes a label or an annotation, held to its cap.
+    pub fn capped_str(&self, key: &str, kind: Kind) -> Result<Option<String>, ParseError> {
+        let s = self.opt_str(key)?;
+        if let Some(v) = &s {
+            kind.check_value(|| self.path_of(key), v)?;
+        }
+        Ok(s)
     }
 
     /// An RFC 3339 time. Go's zero time (`0001-01-01T00:00:00Z`), which Alertmanager sends for

@@ -12,6 +12,7 @@ mod flap;
 mod group;
 mod inhibit;
 mod json;
+pub mod limits;
 mod maintenance;
 mod matcher;
 mod model;

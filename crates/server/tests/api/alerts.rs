@@ -264,8 +264,8 @@ async fn bad_alert_bodies_get_precise_client_errors(app: TestApp) {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let viewer = app.token("viewer", "v").await;
     assert_eq!(app.call(Method::POST, path, Some(&viewer), Some(am(vec![]))).await.0, StatusCode::FORBIDDEN);
-    // Odd and large label values are accepted and stored as sent.
-    let odd = "\u{202e}💥 ".repeat(2000);
+    // Odd label values are accepted and stored as sent (up to the caps in ingest_limits.rs).
+    let odd = "\u{202e}💥 ".repeat(120);
     let (s, v) = send(&app, path, &am(vec![am_alert("Odd", "warning", "firing", &[("weird", odd.as_str())])])).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (_, alerts) = app.get("/api/v1/alerts").await;

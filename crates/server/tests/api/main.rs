@@ -3,6 +3,7 @@
 mod alerts;
 mod helpers;
 mod incidents;
+mod ingest_limits;
 mod oncall;
 mod outbox;
 mod robustness;

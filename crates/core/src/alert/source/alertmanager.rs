@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::alert::json::{index, object_body, type_name, Obj, Value};
+use crate::alert::limits::{check_alert, check_fingerprint, Kind};
 use crate::alert::{fingerprint, Alert, AlertSource, AlertStatus, Link, LinkKind, Notification, ParseError};
 
 pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
@@ -21,10 +22,10 @@ pub(crate) fn parse_notification(root: Obj<'_>, source: AlertSource) -> Result<N
         None => None,
         Some(s) => Some(status(&s).ok_or_else(|| bad_status(root.path_of("status"), &s))?),
     };
-    let common_annotations = root.string_map("commonAnnotations")?.unwrap_or_default();
-    let group_labels = root.string_map("groupLabels")?.unwrap_or_default();
-    // Checked for type only: per-alert labels are the truth.
-    root.string_map("commonLabels")?;
+    let common_annotations = root.capped_map("commonAnnotations", Kind::Annotations)?.unwrap_or_default();
+    let group_labels = root.capped_map("groupLabels", Kind::Labels)?.unwrap_or_default();
+    // Checked for type and size only: per-alert labels are the truth.
+    root.capped_map("commonLabels", Kind::Labels)?;
     let items = match root.get("alerts") {
         Some(Value::Array(items)) => items,
         Some(other) => {
@@ -35,12 +36,18 @@ pub(crate) fn parse_notification(root: Obj<'_>, source: AlertSource) -> Result<N
     let defaults =
         Defaults { source, status: group_status, common_annotations: &common_annotations, group_labels: &group_labels };
     let mut alerts = Vec::with_capacity(items.len());
+    // One alert over a cap refuses the whole request, as a malformed one does: a 4xx is what
+    // Alertmanager and Grafana log and count as a failed notification, so someone notices;
+    // a 2xx that quietly dropped one alert of the group would lose it with nobody told, and a
+    // cut label would change the alert's identity.
     for (i, item) in items.iter().enumerate() {
         let path = index("alerts", i);
         let Value::Object(map) = item else {
             return Err(ParseError::new(path, format!("expected an object, found {}", type_name(item))));
         };
-        alerts.push(parse_alert(Obj::new(map, &path), &defaults)?);
+        let alert = parse_alert(Obj::new(map, &path), &defaults)?;
+        check_alert(&alert, &path)?;
+        alerts.push(alert);
     }
     distrust_shared_fingerprints(&mut alerts);
     Ok(Notification {
@@ -79,8 +86,11 @@ pub(crate) fn parse_alert(a: Obj<'_>, d: &Defaults<'_>) -> Result<Alert, ParseEr
         Some(s) => status(&s).ok_or_else(|| bad_status(a.path_of("status"), &s))?,
         None => d.status.unwrap_or(AlertStatus::Firing),
     };
-    let mut labels = a.string_map("labels")?.unwrap_or_default();
+    let mut labels = a.capped_map("labels", Kind::Labels)?.unwrap_or_default();
     let given_fingerprint = a.opt_str("fingerprint")?.filter(|f| !f.trim().is_empty());
+    if let Some(f) = &given_fingerprint {
+        check_fingerprint(|| a.path_of("fingerprint"), f)?;
+    }
     if labels.is_empty() && (status == AlertStatus::Firing || given_fingerprint.is_none()) {
         let why = if a.has("labels") { "must not be empty" } else { "is required" };
         return Err(ParseError::new(a.path_of("labels"), format!("{why}: an alert is identified by its labels")));
@@ -95,7 +105,7 @@ pub(crate) fn parse_alert(a: Obj<'_>, d: &Defaults<'_>) -> Result<Alert, ParseEr
             labels.insert("alertname".into(), name.clone());
         }
     }
-    let mut annotations = a.string_map("annotations")?.unwrap_or_default();
+    let mut annotations = a.capped_map("annotations", Kind::Annotations)?.unwrap_or_default();
     for (k, v) in d.common_annotations {
         annotations.entry(k.clone()).or_insert_with(|| v.clone());
     }

@@ -23,6 +23,7 @@
 
 use super::alertmanager::{bad_status, status};
 use crate::alert::json::{index, join, object_body, type_name, Map, Obj, Value};
+use crate::alert::limits::{check_alert, check_fingerprint, Kind};
 use crate::alert::{fingerprint, Alert, AlertSource, AlertStatus, Link, LinkKind, Notification, ParseError};
 
 const ALERT_KEYS: &[&str] = &[
@@ -51,6 +52,8 @@ pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
             other => return Err(ParseError::new("alerts", format!("expected an array, found {}", type_name(other)))),
         };
         let mut alerts = Vec::with_capacity(items.len());
+        // One alert over a cap refuses the whole batch, as a malformed one does (see the
+        // Alertmanager parser for why).
         for (i, item) in items.iter().enumerate() {
             let path = index("alerts", i);
             let Value::Object(m) = item else {
@@ -71,25 +74,26 @@ fn parse_alert(map: &Map<'_>, path: &str) -> Result<Alert, ParseError> {
         return Err(ParseError::new(a.path_of(k), format!("unknown key (expected one of: {})", ALERT_KEYS.join(", "))));
     }
     let name = a.req_str("name")?;
+    Kind::Labels.check_value(|| a.path_of("name"), &name)?;
     let status = match a.opt_str("status")? {
         Some(s) => status(&s).ok_or_else(|| bad_status(a.path_of("status"), &s))?,
         None => AlertStatus::Firing,
     };
-    let mut labels = a.string_map("labels")?.unwrap_or_default();
+    let mut labels = a.capped_map("labels", Kind::Labels)?.unwrap_or_default();
     labels.insert("alertname".into(), name);
-    let severity = a.opt_str("severity")?.filter(|s| !s.trim().is_empty());
+    let severity = a.capped_str("severity", Kind::Labels)?.filter(|s| !s.trim().is_empty());
     if let Some(s) = &severity {
         labels.insert("severity".into(), s.clone());
     }
-    if let Some(s) = a.opt_str("service")?.filter(|s| !s.trim().is_empty()) {
+    if let Some(s) = a.capped_str("service", Kind::Labels)?.filter(|s| !s.trim().is_empty()) {
         labels.insert("service".into(), s);
     }
-    let mut annotations = a.string_map("annotations")?.unwrap_or_default();
-    let summary = a.opt_str("summary")?.filter(|s| !s.trim().is_empty());
+    let mut annotations = a.capped_map("annotations", Kind::Annotations)?.unwrap_or_default();
+    let summary = a.capped_str("summary", Kind::Annotations)?.filter(|s| !s.trim().is_empty());
     if let Some(s) = &summary {
         annotations.insert("summary".into(), s.clone());
     }
-    if let Some(d) = a.opt_str("description")?.filter(|s| !s.trim().is_empty()) {
+    if let Some(d) = a.capped_str("description", Kind::Annotations)?.filter(|s| !s.trim().is_empty()) {
         annotations.insert("description".into(), d);
     }
     let mut links = Vec::new();
@@ -116,7 +120,10 @@ fn parse_alert(map: &Map<'_>, path: &str) -> Result<Alert, ParseError> {
         });
     }
     let given = a.opt_str("fingerprint")?.filter(|f| !f.trim().is_empty());
-    Ok(Alert {
+    if let Some(f) = &given {
+        check_fingerprint(|| a.path_of("fingerprint"), f)?;
+    }
+    let alert = Alert {
         source: AlertSource::Generic,
         fingerprint: given.unwrap_or_else(|| fingerprint(&labels)),
         starts_at: a.opt_time("starts_at")?,
@@ -127,5 +134,7 @@ fn parse_alert(map: &Map<'_>, path: &str) -> Result<Alert, ParseError> {
         summary,
         links,
         raw_severity: severity,
-    })
+    };
+    check_alert(&alert, path)?;
+    Ok(alert)
 }

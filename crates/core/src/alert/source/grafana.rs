@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use super::alertmanager::parse_notification;
 use crate::alert::json::{clean, index, join, object_body, type_name, Obj, Value};
+use crate::alert::limits::{check_alert, cut, Kind, MAX_ANNOTATION_VALUE_BYTES, MAX_LABEL_VALUE_BYTES};
 use crate::alert::{fingerprint, Alert, AlertSource, AlertStatus, Link, LinkKind, Notification, ParseError};
 
 pub fn parse(body: &[u8]) -> Result<Notification, ParseError> {
@@ -39,6 +40,8 @@ fn name_unnamed_alerts(n: &mut Notification, title: Option<String>) {
     if name.is_empty() {
         return;
     }
+    // Derived, not given: cut to a label's cap rather than refused.
+    let name = cut(name, MAX_LABEL_VALUE_BYTES);
     for a in n.alerts.iter_mut().filter(|a| a.name().is_none()) {
         a.labels.insert("alertname".into(), name.clone());
     }
@@ -56,20 +59,23 @@ fn parse_legacy(root: Obj<'_>) -> Result<Notification, ParseError> {
             ))
         }
     };
-    let title = root.opt_str("title")?;
-    let rule_name = match root.opt_str("ruleName")?.filter(|s| !s.trim().is_empty()) {
+    let title = root.capped_str("title", Kind::Annotations)?;
+    let rule_name = match root.capped_str("ruleName", Kind::Labels)?.filter(|s| !s.trim().is_empty()) {
         Some(name) => name,
         None => {
-            title.clone().filter(|s| !s.trim().is_empty()).ok_or_else(|| ParseError::new("ruleName", "is required"))?
+            let title = title.clone().filter(|s| !s.trim().is_empty());
+            let title = title.ok_or_else(|| ParseError::new("ruleName", "is required"))?;
+            Kind::Labels.check_value(|| "title".into(), &title)?;
+            title
         }
     };
-    let mut labels = root.string_map("tags")?.unwrap_or_default();
+    let mut labels = root.capped_map("tags", Kind::Labels)?.unwrap_or_default();
     labels.insert("alertname".into(), rule_name.clone());
     if let Some(id) = root.loose_str("ruleId")? {
         labels.insert("grafana_rule_id".into(), id);
     }
     let mut annotations = BTreeMap::new();
-    if let Some(m) = root.opt_str("message")?.filter(|m| !m.trim().is_empty()) {
+    if let Some(m) = root.capped_str("message", Kind::Annotations)?.filter(|m| !m.trim().is_empty()) {
         annotations.insert("description".to_string(), m);
     }
     if let Some(t) = title.filter(|t| !t.trim().is_empty()) {
@@ -77,7 +83,7 @@ fn parse_legacy(root: Obj<'_>) -> Result<Notification, ParseError> {
     }
     let matches = eval_matches(root)?;
     if !matches.is_empty() {
-        annotations.insert("eval_matches".to_string(), matches);
+        annotations.insert("eval_matches".to_string(), cut(matches, MAX_ANNOTATION_VALUE_BYTES));
     }
     let mut links = Vec::new();
     if let Some(url) = root.opt_str("ruleUrl")?.filter(|u| !u.trim().is_empty()) {
@@ -100,6 +106,7 @@ fn parse_legacy(root: Obj<'_>) -> Result<Notification, ParseError> {
         ends_at: None,
         links,
     };
+    check_alert(&alert, "")?;
     Ok(Notification { alerts: vec![alert], ..Notification::default() })
 }
 

@@ -9,11 +9,12 @@
 use std::collections::BTreeMap;
 
 use crate::alert::json::{index, join, object_body, type_name, Obj, Value};
+use crate::alert::limits::{check_alert, check_fingerprint, Kind, MAX_FINGERPRINT_CHARS};
 use crate::alert::{Alert, AlertSource, AlertStatus, Link, LinkKind, ParseError};
 use crate::Timestamp;
 
 pub const MAX_SUMMARY_CHARS: usize = 1024;
-pub const MAX_DEDUP_KEY_CHARS: usize = 255;
+pub const MAX_DEDUP_KEY_CHARS: usize = MAX_FINGERPRINT_CHARS;
 
 /// One request to the Events API.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,10 +96,7 @@ fn dedup_key(root: Obj<'_>) -> Result<String, ParseError> {
 }
 
 fn check_dedup_key(key: &str) -> Result<(), ParseError> {
-    if key.chars().count() > MAX_DEDUP_KEY_CHARS {
-        return Err(ParseError::new("dedup_key", format!("must be at most {MAX_DEDUP_KEY_CHARS} characters")));
-    }
-    Ok(())
+    check_fingerprint(|| "dedup_key".into(), key)
 }
 
 fn payload<'a>(root: Obj<'a>) -> Result<Obj<'a>, ParseError> {
@@ -120,6 +118,7 @@ fn trigger(root: Obj<'_>, routing_key: String, new_dedup_key: &str) -> Result<Pa
     let p = payload(root)?;
     let summary = summary(p)?;
     let source = p.req_str("source")?;
+    Kind::Labels.check_value(|| "payload.source".into(), &source)?;
     let severity = p.req_str("severity")?;
     if !["critical", "error", "warning", "info"].contains(&severity.as_str()) {
         return Err(ParseError::new(
@@ -130,7 +129,7 @@ fn trigger(root: Obj<'_>, routing_key: String, new_dedup_key: &str) -> Result<Pa
     let timestamp = p.opt_time("timestamp")?;
     let mut labels = BTreeMap::from([("severity".to_string(), severity.clone()), ("source".to_string(), source)]);
     for key in ["component", "group", "class"] {
-        if let Some(v) = p.opt_str(key)?.filter(|v| !v.is_empty()) {
+        if let Some(v) = p.capped_str(key, Kind::Labels)?.filter(|v| !v.is_empty()) {
             labels.insert(key.to_string(), v);
         }
     }
@@ -139,7 +138,7 @@ fn trigger(root: Obj<'_>, routing_key: String, new_dedup_key: &str) -> Result<Pa
         annotations.insert("custom_details".to_string(), details);
     }
     for key in ["client", "client_url"] {
-        if let Some(v) = root.opt_str(key)? {
+        if let Some(v) = root.capped_str(key, Kind::Annotations)? {
             annotations.insert(key.to_string(), v);
         }
     }
@@ -162,6 +161,7 @@ fn trigger(root: Obj<'_>, routing_key: String, new_dedup_key: &str) -> Result<Pa
         links: links(root)?,
         raw_severity: Some(severity),
     };
+    check_alert(&alert, "")?;
     Ok(PagerDutyEvent::Trigger { routing_key, alert, dedup_key_generated: generated })
 }
 
@@ -177,17 +177,17 @@ fn change_event(root: Obj<'_>, routing_key: String) -> Result<ChangeEvent, Parse
     })
 }
 
-/// Free-form JSON; kept as text so it can be shown, never interpreted.
+/// Free-form JSON; kept as text so it can be shown, never interpreted, and held to an
+/// annotation's cap (as text).
 fn custom_details(p: Obj<'_>) -> Result<Option<String>, ParseError> {
-    match p.get("custom_details") {
-        None => Ok(None),
-        Some(Value::String(s)) => crate::alert::json::clean("payload.custom_details", s).map(Some),
-        Some(v) => {
-            let text = v.to_serde().to_string();
-            // `to_string` escapes NUL as \u0000, so the stored text is always clean.
-            Ok(Some(text))
-        }
-    }
+    let text = match p.get("custom_details") {
+        None => return Ok(None),
+        Some(Value::String(s)) => crate::alert::json::clean("payload.custom_details", s)?,
+        // `to_string` escapes NUL as \u0000, so the stored text is always clean.
+        Some(v) => v.to_serde().to_string(),
+    };
+    Kind::Annotations.check_value(|| "payload.custom_details".into(), &text)?;
+    Ok(Some(text))
 }
 
 /// `links[].href` with its `text`, then `images[].href` (where the image points) or `src`.
