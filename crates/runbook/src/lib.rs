@@ -11,6 +11,7 @@ mod link;
 mod lint;
 mod markdown;
 mod model;
+mod name;
 mod placeholders;
 mod rules;
 mod sections;
@@ -24,6 +25,7 @@ pub use lint::{lint, Finding, Level};
 pub use model::{
     Phase, PhaseKind, Placeholder, PlaceholderKind, Risk, RiskClass, Runbook, Section, Severity, Step, TimedOption,
 };
+pub use name::{check_name, MAX_NAME};
 pub use placeholders::{placeholders, RUNTIME_VARIABLES};
 pub use rules::{alert_names_from_rules, RulesError};
 pub use severity::parse_severity;

@@ -28,7 +28,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
-    /// Name to store it under (letters, digits, `.`, `_`, `-`); default: from `source`.
+    /// Name to store it under (1-100 letters, digits, `.`, `_`, `-`; not `.` or `..`, not
+    /// starting with `-`); default: from `source`.
     pub name: Option<String>,
     /// Where it came from, e.g. its file path.
     pub source: Option<String>,
@@ -45,10 +46,6 @@ pub struct ImportAnswer {
     pub title: String,
     pub sections: usize,
     pub steps: usize,
-}
-
-fn valid_name(n: &str) -> bool {
-    !n.is_empty() && n.len() <= 100 && n.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// `deploy/rollback.md` -> `rollback`.
@@ -81,9 +78,7 @@ pub async fn import(
         None if !source.is_empty() => name_from_source(&source),
         None => return Err(ApiError::invalid("name", "give a name or a source to derive it from")),
     };
-    if !valid_name(&name) {
-        return Err(ApiError::invalid("name", format!("{name:?}: use 1-100 letters, digits, '.', '_' or '-'")));
-    }
+    sevwatch_runbook::check_name(&name).map_err(|why| ApiError::invalid("name", why))?;
     if req.content.len() > sevwatch_runbook::MAX_DOCUMENT {
         return Err(ApiError::invalid("content", format!("is larger than {} bytes", sevwatch_runbook::MAX_DOCUMENT)));
     }
@@ -176,6 +171,7 @@ mod tests {
     fn names_come_from_file_stems() {
         assert_eq!(name_from_source("docs/runbooks/High Error Rate.md"), "High-Error-Rate");
         assert_eq!(name_from_source("002_10fec5055860d3f4.txt"), "002_10fec5055860d3f4");
-        assert!(valid_name("rollback.v2") && !valid_name("a/b") && !valid_name(""));
+        let ok = |n: &str| sevwatch_runbook::check_name(n).is_ok();
+        assert!(ok("rollback.v2") && !ok("a/b") && !ok("") && !ok("..") && !ok(&name_from_source("x/..md")));
     }
 }

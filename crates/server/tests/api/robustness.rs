@@ -12,6 +12,7 @@ on_both_backends!(
     one_line_fields_refuse_line_breaks_and_bidi_overrides_but_alert_titles_are_escaped,
     a_key_given_twice_is_refused_with_its_path,
     a_repeated_key_is_refused_on_every_ingest_endpoint,
+    runbook_names_that_are_not_one_plain_path_segment_are_refused,
 );
 
 async fn raw(
@@ -200,6 +201,21 @@ async fn a_repeated_key_is_refused_on_every_ingest_endpoint(app: TestApp) {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert!(v["errors"][0].as_str().unwrap().starts_with("routing_key: duplicate key"), "{v}");
     assert!(app.get("/api/v1/alerts").await.1["alerts"].as_array().unwrap().is_empty(), "nothing was stored");
+}
+
+async fn runbook_names_that_are_not_one_plain_path_segment_are_refused(app: TestApp) {
+    let content = "# Cache\n\n## Flush\n\n```sh\necho flush\n```\n";
+    for name in [".", "..", "a/b", "../etc", "-rf", "bell\u{7}", "new\nline", ""] {
+        let got = app.post("/api/v1/runbooks", json!({ "name": name, "content": content })).await;
+        assert_problem(&got, 422, Some("name"));
+    }
+    for source in ["runbooks/..md", "/x/...md", "-x.md"] {
+        let got = app.post("/api/v1/runbooks", json!({ "source": source, "content": content })).await;
+        assert_problem(&got, 422, Some("name"));
+    }
+    assert!(app.get("/api/v1/runbooks").await.1["runbooks"].as_array().unwrap().is_empty());
+    let (s, v) = app.post("/api/v1/runbooks", json!({ "name": "cache.v2", "content": content })).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
 }
 
 /// A small deterministic generator: tests must not depend on luck.

@@ -180,6 +180,11 @@ pub async fn run_remote(c: &Client, cmd: RunbookCmd, json_out: bool) -> anyhow::
             if files.is_empty() {
                 bail!("no .md, .markdown or .txt files in {}", path.display());
             }
+            // Refused here before anything is sent; names derived from file names are checked
+            // by the server with the same rule.
+            if let Some(n) = &name {
+                sevwatch_runbook::check_name(n).map_err(|why| anyhow!("--name: {why}"))?;
+            }
             let mut answers = Vec::new();
             for f in &files {
                 let body = json!({ "name": if files.len() == 1 { name.clone() } else { None }, "source": f.display().to_string(), "content": read(f)? });

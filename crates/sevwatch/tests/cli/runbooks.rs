@@ -448,3 +448,25 @@ async fn only_an_executor_runs_admin_imported_steps_on_the_server_and_never_in_t
     let ev = &started(&timeline)[0];
     assert_eq!((ev["actor"].as_str(), ev["data"]["on_server"].as_bool()), (Some("executor"), Some(true)), "{ev}");
 }
+
+#[test]
+fn runbook_names_that_are_not_one_plain_path_segment_are_refused_by_the_cli_and_the_server() {
+    let dir = sevwatch_testkit::temp_dir();
+    let s = Server::start(&dir.path().join("data"), None);
+    let f = fixture(dir.path(), FIXTURE);
+    for (name, why) in [("..", "`.` or `..`"), (".", "`.` or `..`"), ("-rf", "start with '-'"), ("a/b", "'/'")] {
+        let out = s.sw(&["runbook", "import", f.to_str().unwrap(), &format!("--name={name}")]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let err = stderr(&out);
+        assert!(err.contains("--name: runbook name") && err.contains(why), "{name}: {err}");
+        assert!(!err.contains("HTTP"), "refused before anything was sent: {err}");
+    }
+    // A name taken from the file name is checked by the server, with the same rule.
+    let dashed = dir.path().join("-cache.md");
+    std::fs::write(&dashed, FIXTURE).unwrap();
+    let out = s.sw(&["runbook", "import", dashed.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("must not start with '-'") && err.contains("HTTP 422"), "{err}");
+    assert!(s.json(&["runbook", "list"])["runbooks"].as_array().unwrap().is_empty());
+}
