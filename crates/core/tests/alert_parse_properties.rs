@@ -1,17 +1,45 @@
 //! Properties of the alert parsers over arbitrary input: no parser panics on any bytes or any
-//! JSON value, errors always carry a message, accepted alerts always have a fingerprint, and
-//! matchers survive a print-and-parse round trip. Raise the case count with PROPTEST_CASES.
+//! JSON value, errors always carry a message, accepted alerts always have a fingerprint and
+//! stay within the caps of `alert::limits` (an over-limit label is refused with the alert's
+//! path), and matchers survive a print-and-parse round trip. Raise the case count with
+//! PROPTEST_CASES.
 
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
+use sevwatch_core::alert::limits::{
+    MAX_ANNOTATIONS, MAX_ANNOTATION_NAME_BYTES, MAX_ANNOTATION_VALUE_BYTES, MAX_FINGERPRINT_CHARS, MAX_LABELS,
+    MAX_LABEL_NAME_BYTES, MAX_LABEL_VALUE_BYTES,
+};
 use sevwatch_core::alert::source::{alertmanager, generic, grafana, pagerduty};
-use sevwatch_core::alert::{fingerprint, MatchOp, Matcher, Notification, ParseError};
+use sevwatch_core::alert::{fingerprint, Alert, MatchOp, Matcher, Notification, ParseError};
+
+/// Whether an accepted alert keeps to every cap.
+fn within_caps(a: &Alert) -> bool {
+    a.labels.len() <= MAX_LABELS
+        && a.labels.iter().all(|(k, v)| k.len() <= MAX_LABEL_NAME_BYTES && v.len() <= MAX_LABEL_VALUE_BYTES)
+        && a.annotations.len() <= MAX_ANNOTATIONS
+        && a.annotations
+            .iter()
+            .all(|(k, v)| k.len() <= MAX_ANNOTATION_NAME_BYTES && v.len() <= MAX_ANNOTATION_VALUE_BYTES)
+        && a.fingerprint.chars().count() <= MAX_FINGERPRINT_CHARS
+}
 
 fn check(result: Result<Notification, ParseError>) {
     match result {
-        Ok(n) => assert!(n.alerts.iter().all(|a| !a.fingerprint.is_empty())),
+        Ok(n) => {
+            assert!(n.alerts.iter().all(|a| !a.fingerprint.is_empty()));
+            assert!(n.alerts.iter().all(within_caps), "an alert over a cap was accepted");
+        }
+        Err(e) => assert!(!e.message.is_empty()),
+    }
+}
+
+fn check_pagerduty(result: Result<pagerduty::PagerDutyEvent, ParseError>) {
+    match result {
+        Ok(pagerduty::PagerDutyEvent::Trigger { alert, .. }) => assert!(within_caps(&alert), "{alert:?}"),
+        Ok(_) => {}
         Err(e) => assert!(!e.message.is_empty()),
     }
 }
@@ -20,10 +48,7 @@ fn parse_all(body: &[u8]) {
     check(alertmanager::parse(body));
     check(grafana::parse(body));
     check(generic::parse(body));
-    match pagerduty::parse(body, "generated") {
-        Ok(_) => {}
-        Err(e) => assert!(!e.message.is_empty()),
-    }
+    check_pagerduty(pagerduty::parse(body, "generated"));
 }
 
 /// Keys the parsers look for, so random objects often hit real code paths.
@@ -94,7 +119,69 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// Strings around a cap: short ones, and ones a byte (or a two-byte character) either side of
+/// the label and annotation value caps.
+fn sized(cap: usize) -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => "[a-z]{1,8}",
+        1 => (0usize..3).prop_map(move |d| "v".repeat(cap - 1 + d)),
+        1 => (0usize..3).prop_map(move |d| "ü".repeat(cap / 2 - 1 + d)),
+    ]
+}
+
+/// A label or annotation map: a few entries of any size, or a count around the cap.
+fn capped_map(max_name: usize, max_value: usize, max_count: usize) -> impl Strategy<Value = BTreeMap<String, String>> {
+    let name = prop_oneof![4 => "[a-z_]{1,8}", 1 => (0usize..3).prop_map(move |d| "n".repeat(max_name - 1 + d))];
+    prop_oneof![
+        3 => prop::collection::btree_map(name, sized(max_value), 0..4),
+        1 => (max_count - 2..max_count + 3).prop_map(|n| (0..n).map(|i| (format!("l{i}"), "v".into())).collect()),
+    ]
+}
+
+fn over_caps(labels: &BTreeMap<String, String>) -> bool {
+    labels.len() > MAX_LABELS
+        || labels.iter().any(|(k, v)| k.len() > MAX_LABEL_NAME_BYTES || v.len() > MAX_LABEL_VALUE_BYTES)
+}
+
 proptest! {
+    /// Whatever sizes an alert's labels, annotations and fingerprint have, no parser panics
+    /// and none accepts one over a cap; labels over a cap are refused at the alert's path.
+    #[test]
+    fn no_parser_panics_or_accepts_an_over_limit_label(
+        labels in capped_map(MAX_LABEL_NAME_BYTES, MAX_LABEL_VALUE_BYTES, MAX_LABELS),
+        annotations in capped_map(MAX_ANNOTATION_NAME_BYTES, MAX_ANNOTATION_VALUE_BYTES, MAX_ANNOTATIONS),
+        fp in prop_oneof!["[a-f0-9]{1,16}", (0usize..3).prop_map(|d| "k".repeat(MAX_FINGERPRINT_CHARS - 1 + d))],
+        value in sized(MAX_LABEL_VALUE_BYTES),
+    ) {
+        let mut named = labels.clone();
+        named.insert("alertname".into(), "A".into());
+        let am = serde_json::json!({"alerts": [{"labels": {"alertname": "Ok"}}, {"labels": named, "annotations": annotations, "fingerprint": fp}]});
+        let am = am.to_string();
+        for result in [alertmanager::parse(am.as_bytes()), grafana::parse(am.as_bytes())] {
+            if over_caps(&named) {
+                let e = result.as_ref().expect_err("an over-limit label is refused");
+                prop_assert!(e.path.starts_with("alerts[1].labels"), "{}", e);
+            }
+            check(result);
+        }
+        let generic_body = serde_json::json!({"alerts": [{"name": value, "labels": labels, "annotations": annotations, "fingerprint": fp, "service": value}]});
+        let generic_result = generic::parse(generic_body.to_string().as_bytes());
+        if over_caps(&labels) || value.len() > MAX_LABEL_VALUE_BYTES {
+            let e = generic_result.as_ref().expect_err("an over-limit label is refused");
+            prop_assert!(e.path.starts_with("alerts[0]"), "{}", e);
+        }
+        check(generic_result);
+        let pd = serde_json::json!({"routing_key": "k", "event_action": "trigger", "dedup_key": fp,
+            "payload": {"summary": "s", "source": value, "severity": "info", "component": value, "custom_details": annotations}});
+        let pd_result = pagerduty::parse(pd.to_string().as_bytes(), "generated");
+        if value.len() > MAX_LABEL_VALUE_BYTES {
+            prop_assert_eq!(pd_result.as_ref().map(|_| ()).unwrap_err().path.as_str(), "payload.source");
+        }
+        check_pagerduty(pd_result);
+        let legacy = serde_json::json!({"ruleName": value, "state": "alerting", "tags": labels, "message": "m"});
+        check(grafana::parse(legacy.to_string().as_bytes()));
+    }
+
     #[test]
     fn no_parser_panics_on_arbitrary_bytes(body in prop::collection::vec(any::<u8>(), 0..512)) {
         parse_all(&body);
