@@ -199,7 +199,7 @@ pub async fn pagerduty_enqueue(
     let scoped = |key: &str| format!("pagerduty:{token_id}:{key}");
     let (alerts, ack, dedup_key) = match event {
         pagerduty::PagerDutyEvent::Trigger { mut alert, .. } => {
-            let key = std::mem::replace(&mut alert.fingerprint, String::new());
+            let key = std::mem::take(&mut alert.fingerprint);
             alert.fingerprint = scoped(&key);
             (vec![alert], vec![], key)
         }
