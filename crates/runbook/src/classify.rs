@@ -23,6 +23,22 @@ const MAX_REPARSE: usize = 8;
 
 /// Classifies one command (possibly multi-line: pipelines, heredocs, compound commands).
 pub fn classify(command: &str) -> Risk {
+    // Prose placeholders read as plain words: `<pod>` is no redirection (see placeholders.rs).
+    let neutral = crate::placeholders::neutral(command);
+    let mut risk = classify_text(&neutral);
+    // Say `<node>`, not the stand-in, where the reason can tell which placeholder it was.
+    let prose: Vec<String> = crate::placeholders::placeholders(command)
+        .into_iter()
+        .filter(|p| p.kind != crate::model::PlaceholderKind::Variable)
+        .map(|p| p.text)
+        .collect();
+    if prose.len() == 1 {
+        risk.reason = risk.reason.replace(crate::placeholders::NEUTRAL, &prose[0]);
+    }
+    risk
+}
+
+fn classify_text(command: &str) -> Risk {
     let text = command.trim();
     if text.is_empty() {
         return Risk::new(RiskClass::ReadOnly, "empty command");

@@ -176,7 +176,13 @@ pub struct Placeholder {
 #[serde(rename_all = "kebab-case")]
 pub enum PlaceholderKind {
     Variable,
+    /// `<pod-name>`
     Angle,
+    /// `[name]`
     Bracket,
+    /// `{{host}}` (template syntax) or `{host}`
+    Brace,
+    /// `YOUR_API_KEY`
+    Yours,
     DateTemplate,
 }

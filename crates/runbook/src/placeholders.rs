@@ -1,7 +1,8 @@
 //! Finds the values a responder must supply in a command: `$VAR` / `${VAR}` references,
-//! `<agent-id>` and `[name]` placeholders and date templates such as `YYYYMMDD_HHMMSS`.
-//! Shared by step extraction, the linter and `bind`, so all three agree on what a
-//! placeholder is.
+//! `<agent-id>`, `[name]`, `{{host}}`, `{host}` and `YOUR_TOKEN` placeholders and date
+//! templates such as `YYYYMMDD_HHMMSS`. Shared by step extraction, the linter, the classifier
+//! (which reads each prose placeholder as a plain word, [`neutral`]) and `bind`, so all four
+//! agree on what a placeholder is.
 
 use crate::model::{Placeholder, PlaceholderKind};
 
@@ -94,6 +95,39 @@ pub fn occurrences(command: &str) -> Vec<Occurrence> {
                 continue;
             }
         }
+        if b == b'{' && command[i..].starts_with("{{") {
+            if let Some(end) = command[i + 2..].find("}}").map(|e| i + 2 + e + 2) {
+                let name = command[i + 2..end - 2].trim();
+                if is_name(name) {
+                    out.push(occ(command, i, end, name.to_string(), PlaceholderKind::Brace));
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        // `{host}` outside single quotes (awk's `'{print}'` is code) and not `${VAR}`.
+        if b == b'{' && !single && (i == 0 || bytes[i - 1] != b'$') {
+            if let Some(len) = command[i + 1..].find('}') {
+                let name = &command[i + 1..i + 1 + len];
+                if is_name(name) && name.bytes().any(|c| c.is_ascii_alphabetic()) {
+                    let end = i + len + 2;
+                    out.push(occ(command, i, end, name.to_string(), PlaceholderKind::Brace));
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        if b == b'Y' && (i == 0 || !is_ident(bytes[i - 1])) && command[i..].starts_with("YOUR_") {
+            let end = i + bytes[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || **c == b'_')
+                .count();
+            if end > i + 5 {
+                out.push(occ(command, i, end, command[i..end].to_string(), PlaceholderKind::Yours));
+                i = end;
+                continue;
+            }
+        }
         if b == b'[' && (i == 0 || bytes[i - 1] != b'[') && bytes.get(i + 1) != Some(&b'[') {
             if let Some(end) = delimited(bytes, i + 1, b']') {
                 let name = &command[i + 1..end - 1];
@@ -120,6 +154,34 @@ pub fn occurrences(command: &str) -> Vec<Occurrence> {
         }
         i += 1;
     }
+    out
+}
+
+/// A placeholder name: starts with a letter; letters, digits, `_`, `-`, `.`; at most 64 bytes.
+fn is_name(s: &str) -> bool {
+    s.len() <= 64
+        && s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+/// The word the classifier reads in place of a prose placeholder: a plain word, so `<pod>`
+/// is never a redirection and `ssh <node> '...'` is still ssh with a host.
+pub const NEUTRAL: &str = "PLACEHOLDER";
+
+/// `command` with every prose placeholder (not `$VAR`, which the shell parser reads as the
+/// expansion it is) replaced by [`NEUTRAL`], for classification.
+pub fn neutral(command: &str) -> String {
+    let mut out = String::with_capacity(command.len());
+    let mut last = 0;
+    for o in occurrences(command) {
+        if o.placeholder.kind == PlaceholderKind::Variable {
+            continue;
+        }
+        out.push_str(&command[last..o.start]);
+        out.push_str(NEUTRAL);
+        last = o.end;
+    }
+    out.push_str(&command[last..]);
     out
 }
 
@@ -182,6 +244,22 @@ mod tests {
         assert_eq!(
             names("restore.py backups/x_YYYYMMDD_HHMMSS.tar.gz <agent-id> [action] ${HOME}/$FOO"),
             vec!["YYYYMMDD_HHMMSS", "<agent-id>", "[action]", "${HOME}", "$FOO"]
+        );
+    }
+
+    #[test]
+    fn template_brace_and_your_forms_are_placeholders_but_code_braces_are_not() {
+        assert_eq!(
+            names("curl {{host}}/api/{ service } -H 'Authorization: YOUR_API_KEY' {region}"),
+            vec!["{{host}}", "YOUR_API_KEY", "{region}"]
+        );
+        assert_eq!(names("curl -H YOUR_API_KEY x"), vec!["YOUR_API_KEY"]);
+        assert!(names("awk '{print}' f; find . -exec rm {} \\; ; echo ${HOME} {1..3} {a,b}")
+            .iter()
+            .all(|n| n == "${HOME}"));
+        assert_eq!(
+            neutral("kubectl describe pod <pod-name> -n web; ssh {{node}} 'sudo rm -rf /x' $HOST"),
+            "kubectl describe pod PLACEHOLDER -n web; ssh PLACEHOLDER 'sudo rm -rf /x' $HOST"
         );
     }
 

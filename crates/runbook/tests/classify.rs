@@ -116,3 +116,26 @@ fn inputs_that_crash_brush_parser_become_unknown() {
     let r = classify("\"$(<<EOF\n)\nEOF\n");
     assert_eq!(r.class, U, "{}", r.reason);
 }
+
+#[test]
+fn placeholders_read_as_plain_words_never_as_redirections_or_hidden_commands() {
+    let cases: &[(&str, RiskClass)] = &[
+        ("kubectl describe pod <pod-name> -n web", R),
+        ("kubectl logs <pod> -n <namespace> --tail=100", R),
+        ("ssh <node> 'sudo rm -rf /srv/cache'", D),
+        ("ssh {{host}} 'sudo systemctl restart nginx'", M),
+        ("kubectl exec -it <pod> -- rm -rf /tmp/x", D),
+        ("mysql -h <host> -e 'DROP DATABASE staging'", D),
+        ("psql -h <replica-host> -c 'SELECT 1'", R),
+        ("sudo -u [user] rm -rf /var/lib/app/{cache}", D),
+        ("curl -H 'Authorization: Bearer YOUR_API_TOKEN' https://x/api", R),
+        ("docker rm -f <container>", D),
+        ("cat <file> | grep ERROR", R),
+    ];
+    for (cmd, want) in cases {
+        let got = classify(cmd);
+        assert_eq!(got.class, *want, "{cmd:?}: {}", got.reason);
+    }
+    // The reason names the placeholder, not a stand-in.
+    assert!(classify("ssh <node> 'sudo rm -rf /srv/cache'").reason.contains("<node>"));
+}

@@ -44,6 +44,24 @@ proptest! {
     }
 
     #[test]
+    fn a_placeholder_in_any_word_position_never_makes_a_command_unparseable(
+        base in proptest::sample::select(vec![
+            "kubectl get pods -n web", "systemctl restart nginx", "ssh db1 uptime", "rm -rf /tmp/x",
+            "docker logs api --tail 10", "psql -h db -c 'SELECT 1'", "curl -s https://x/health | jq .",
+            "sudo journalctl -u app --since today", "git -C /srv/app log -1",
+        ]),
+        placeholder in proptest::sample::select(vec!["<pod-name>", "{{host}}", "[name]", "YOUR_TOKEN", "{region}", "<Brief Description>"]),
+        at in 1usize..8,
+    ) {
+        let mut words: Vec<&str> = base.split(' ').collect();
+        let at = at.min(words.len());
+        words.insert(at, placeholder);
+        let command = words.join(" ");
+        let risk = sevwatch_runbook::classify(&command);
+        prop_assert!(!risk.reason.starts_with("could not parse"), "{command:?}: {}", risk.reason);
+    }
+
+    #[test]
     fn a_bound_value_is_assigned_once_and_referenced(v in "[ -~]{0,40}") {
         let vars = std::collections::BTreeMap::from([("id".to_string(), v.clone())]);
         match sevwatch_runbook::bind("echo <id>", &vars) {
