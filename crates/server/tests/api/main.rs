@@ -1,6 +1,7 @@
 //! The HTTP API end to end: a real server on an ephemeral port, driven as a client would.
 
 mod alerts;
+mod authz;
 mod helpers;
 mod incidents;
 mod ingest_limits;
