@@ -21,11 +21,29 @@ pub struct ServerConfig {
     pub database_url: Option<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// From accept (or from the first byte of a later request on a kept-alive connection) to
+    /// the end of the request's headers.
+    pub header_timeout: Duration,
+    /// From the end of the headers to the end of the body, when a handler reads the body.
+    pub body_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// Connections served at once; more are refused with a 503.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: None, data_dir: None, database_url: None, max_body_bytes: 1024 * 1024 }
+        ServerConfig {
+            listen: None,
+            data_dir: None,
+            database_url: None,
+            max_body_bytes: 1024 * 1024,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 2048,
+        }
     }
 }
 
@@ -37,6 +55,10 @@ impl fmt::Debug for ServerConfig {
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url.as_ref().map(|_| "<hidden>"))
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("header_timeout", &self.header_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -251,7 +273,20 @@ impl Checker {
 
     fn server(&mut self, t: &Table, s: &mut ServerConfig) {
         let p = "server";
-        self.only_keys(t, p, &["listen", "data_dir", "database_url", "max_body_bytes"]);
+        self.only_keys(
+            t,
+            p,
+            &[
+                "listen",
+                "data_dir",
+                "database_url",
+                "max_body_bytes",
+                "header_timeout",
+                "body_timeout",
+                "idle_timeout",
+                "max_connections",
+            ],
+        );
         if let Some(v) = self.parsed(t, p, "listen", |v| {
             v.parse::<std::net::SocketAddr>()
                 .map(|_| v.to_string())
@@ -275,6 +310,28 @@ impl Checker {
             Some(Value::Integer(_)) => self.err(join(p, "max_body_bytes"), "must be between 1024 and 268435456"),
             Some(other) => {
                 self.err(join(p, "max_body_bytes"), format!("expected an integer, found {}", other.type_str()))
+            }
+        }
+        // A zero timeout would cut every connection; more than an hour protects nothing.
+        for (key, slot) in [
+            ("header_timeout", &mut s.header_timeout),
+            ("body_timeout", &mut s.body_timeout),
+            ("idle_timeout", &mut s.idle_timeout),
+        ] {
+            if let Some(d) = self.parsed(t, p, key, |v| v.parse::<Duration>().map_err(|e| e.to_string())) {
+                if d == Duration::ZERO || d > Duration::from_hours(1) {
+                    self.err(join(p, key), "must be longer than 0s and at most 1h");
+                } else {
+                    *slot = d;
+                }
+            }
+        }
+        match t.get("max_connections") {
+            None => {}
+            Some(Value::Integer(n)) if (1..=1_000_000).contains(n) => s.max_connections = *n as usize,
+            Some(Value::Integer(_)) => self.err(join(p, "max_connections"), "must be between 1 and 1000000"),
+            Some(other) => {
+                self.err(join(p, "max_connections"), format!("expected an integer, found {}", other.type_str()))
             }
         }
     }
@@ -444,7 +501,11 @@ pub fn default_toml() -> String {
          # listen = \"127.0.0.1:8080\"\n\
          # data_dir = \"./sevwatch-data\"\n\
          # database_url = \"postgres://user@127.0.0.1:5432/sevwatch\"   # leave out for the embedded SQLite file\n\
-         # max_body_bytes = 1048576\n\n\
+         # max_body_bytes = 1048576\n\
+         # header_timeout = \"10s\"   # from accept (or a later request's first byte) to the end of its headers\n\
+         # body_timeout = \"30s\"     # from the end of the headers to the end of the body\n\
+         # idle_timeout = \"1m\"      # a kept-alive connection waiting for its next request\n\
+         # max_connections = 2048   # beyond it: 503 with Retry-After (GET /healthz still answered)\n\n\
          # Severity levels: targets are durations (\"90s\", \"15m\", \"4h\", \"1d\", \"1w\") or\n\
          # \"next-business-day\"; update_every may be \"as-needed\".\n",
     );
@@ -580,6 +641,48 @@ mod tests {
         let p = Config::from_toml_str("[server]\nlisten = \n").unwrap_err();
         assert_eq!(p.len(), 1);
         assert!(p[0].path.starts_with("line "), "{:?}", p[0]);
+    }
+
+    #[test]
+    fn connection_limits_parse_and_bad_ones_are_reported_at_their_key_path() {
+        let cfg = Config::from_toml_str(
+            "[server]\nheader_timeout = \"250ms\"\nbody_timeout = \"2s\"\nidle_timeout = \"5m\"\nmax_connections = 16\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.server.header_timeout, Duration::from_millis(250));
+        assert_eq!(cfg.server.body_timeout, Duration::from_secs(2));
+        assert_eq!(cfg.server.idle_timeout, Duration::from_mins(5));
+        assert_eq!(cfg.server.max_connections, 16);
+        let problems = Config::from_toml_str(
+            "[server]\nheader_timeout = \"0s\"\nbody_timeout = 30\nidle_timeout = \"2h\"\nmax_connections = 0\n",
+        )
+        .unwrap_err();
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["server.header_timeout", "server.body_timeout", "server.idle_timeout", "server.max_connections"]
+        );
+        let p = Config::from_toml_str("[server]\nmax_connections = \"many\"\n").unwrap_err();
+        assert_eq!(p[0].to_string(), "server.max_connections: expected an integer, found string");
+    }
+
+    #[test]
+    fn the_printed_server_section_uncommented_gives_the_default_limits() {
+        let text = default_toml();
+        let server: String = text
+            .split("\n\n")
+            .find(|block| block.contains("[server]"))
+            .expect("the default file has a [server] block")
+            .lines()
+            .map(|l| l.strip_prefix("# ").filter(|l| l.contains(" = ")).unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let cfg = Config::from_toml_str(&server).unwrap_or_else(|p| panic!("{p:?}\n{server}"));
+        let (got, want) = (&cfg.server, ServerConfig::default());
+        assert_eq!(
+            (got.max_body_bytes, got.header_timeout, got.body_timeout, got.idle_timeout, got.max_connections),
+            (want.max_body_bytes, want.header_timeout, want.body_timeout, want.idle_timeout, want.max_connections)
+        );
     }
 
     #[test]

@@ -3,14 +3,17 @@
 //! store (which runs the core's rules inside its transaction) and render the result.
 //!
 //! [`app`] builds the router from an [`AppState`] so tests can drive it without a socket;
-//! [`serve`] runs it on a listener until shutdown.
+//! [`serve`] runs it on a listener until shutdown, through the accept loop of `listener.rs`
+//! (connection cap) and the per-connection deadlines of `connection.rs`.
 
 mod auth;
 pub mod bootstrap;
+mod connection;
 pub mod engine;
 mod error;
 mod headers;
 mod json;
+mod listener;
 mod openapi;
 pub mod outbox;
 mod routes;
@@ -30,6 +33,7 @@ use sevwatch_store::Store;
 use tokio::net::TcpListener;
 
 pub use error::{ApiError, Problem};
+pub use listener::serve_until;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -55,19 +59,9 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let limit = state.config.server.max_body_bytes;
     Router::new()
-        .merge(routes::health::router())
-        .merge(routes::incidents::router())
-        .merge(routes::tokens::router())
+        .merge(on_configured_limit(limit))
         .merge(routes::runbooks::router())
         .merge(routes::runs::router())
-        .merge(routes::ingest::router())
-        .merge(routes::alerts::router())
-        .merge(routes::oncall::router())
-        .merge(routes::comms::router())
-        .merge(routes::outbox::router())
-        .merge(routes::users::router())
-        .merge(routes::stream::router())
-        .merge(openapi::router())
         .fallback(routes::health::not_found)
         .method_not_allowed_fallback(routes::health::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
@@ -76,12 +70,56 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The routes whose bodies are held to `server.max_body_bytes`: a larger `Content-Length` gets
+/// 413 before a byte of the body is read (otherwise the extractor would read up to the limit
+/// first, or wait for a body the client holds back until `100 Continue`). Runbook import and
+/// step results set larger limits of their own inside their routers, which a check out here
+/// cannot see; those two routers check while reading.
+fn on_configured_limit(limit: usize) -> Router<AppState> {
+    Router::new()
+        .merge(routes::health::router())
+        .merge(routes::incidents::router())
+        .merge(routes::tokens::router())
+        .merge(routes::ingest::router())
+        .merge(routes::alerts::router())
+        .merge(routes::oncall::router())
+        .merge(routes::comms::router())
+        .merge(routes::outbox::router())
+        .merge(routes::users::router())
+        .merge(routes::stream::router())
+        .merge(openapi::router())
+        .route_layer(axum::middleware::from_fn_with_state(limit, refuse_oversized))
+}
+
+async fn refuse_oversized(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => {
+            let detail = format!(
+                "the request body ({n} bytes) is larger than the configured limit (server.max_body_bytes = {limit})"
+            );
+            let mut answer = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, detail).into_response();
+            // The body stays unread, so this connection cannot carry another request.
+            answer.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            answer
+        }
+        _ => next.run(req).await,
+    }
+}
+
 /// Serve until ctrl-c or SIGTERM, then finish in-flight requests. Starts the engine that fires
 /// durable timers and the worker that delivers the outbox.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let engine = engine::spawn(state.store.clone());
     let deliveries = outbox::spawn(state.store.clone());
-    let served = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await;
+    listener::raise_fd_limit();
+    let served = serve_until(listener, state, shutdown_signal()).await;
     engine.abort();
     deliveries.abort();
     served

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod authz;
+mod connections;
 mod helpers;
 mod incidents;
 mod ingest_limits;
