@@ -19,7 +19,11 @@ impl FromStr for IncidentId {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let t = s.trim();
-        let digits = if t.len() > 4 && t[..4].eq_ignore_ascii_case("INC-") { &t[4..] } else { t };
+        // `get`, not `t[..4]`: byte 4 may fall inside a multi-byte character (`abcé`).
+        let digits = match t.get(..4) {
+            Some(prefix) if t.len() > 4 && prefix.eq_ignore_ascii_case("INC-") => &t[4..],
+            _ => t,
+        };
         match digits.parse::<i64>() {
             Ok(n) if n > 0 && digits.bytes().all(|b| b.is_ascii_digit()) => Ok(IncidentId(n)),
             _ => Err(format!("{s:?} is not an incident id (expected INC-<number>)")),
@@ -48,7 +52,7 @@ mod tests {
         assert_eq!("INC-42".parse::<IncidentId>(), Ok(IncidentId(42)));
         assert_eq!("inc-7".parse::<IncidentId>(), Ok(IncidentId(7)));
         assert_eq!("9".parse::<IncidentId>(), Ok(IncidentId(9)));
-        for bad in ["INC-", "INC-0", "INC--1", "INC-+3", "abc", "INC-1x"] {
+        for bad in ["INC-", "INC-0", "INC--1", "INC-+3", "abc", "INC-1x", "abcé", "ééé", "INCé1"] {
             assert!(bad.parse::<IncidentId>().is_err(), "{bad}");
         }
         assert_eq!(IncidentId(3).to_string(), "INC-3");

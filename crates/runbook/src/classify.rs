@@ -8,6 +8,7 @@
 mod commands;
 mod shell;
 mod sql;
+mod verbs;
 
 use crate::model::{Risk, RiskClass};
 use shell::{FileRedirect, Item, Simple};

@@ -601,7 +601,7 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
         "python" | "python3" | "node" => interpreter(name, args),
         _ if first.contains('/') || first.ends_with(".sh") || first.ends_with(".py") => script_risk_with(first, args),
         _ if MUTATING.contains(&name) => risk(Mutating, format!("{name} changes state")),
-        _ => risk(Unknown, format!("unrecognised command {name}")),
+        _ => super::verbs::by_words(name, args),
     }
 }
 
