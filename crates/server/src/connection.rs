@@ -139,8 +139,10 @@ async fn serve_http(
     due: Instant,
 ) {
     let watch = Arc::new(Watch { phase: Mutex::new(Phase::Head(due)), header: limits.header, idle: limits.idle });
+    // Handlers see the client's address as axum's `ConnectInfo` (the auth throttle keys on it).
+    let peer = stream.peer_addr().ok();
     let io = TokioIo::new(Watched { stream, watch: watch.clone() });
-    let service = Service { app, watch: watch.clone(), body_timeout: limits.body, mode };
+    let service = Service { app, watch: watch.clone(), body_timeout: limits.body, mode, peer };
     let mut conn = http1::Builder::new()
         .header_read_timeout(None)
         .keep_alive(mode == Mode::Serve)
@@ -299,6 +301,7 @@ struct Service {
     watch: Arc<Watch>,
     body_timeout: Duration,
     mode: Mode,
+    peer: Option<std::net::SocketAddr>,
 }
 
 type Answer = Response<Tracked>;
@@ -316,7 +319,10 @@ impl hyper::service::Service<Request<Incoming>> for Service {
         }
         let late = Arc::new(AtomicBool::new(false));
         let deadline = Instant::now() + self.body_timeout;
-        let req = req.map(|body| Body::new(Deadline { body, deadline, alarm: None, late: late.clone() }));
+        let mut req = req.map(|body| Body::new(Deadline { body, deadline, alarm: None, late: late.clone() }));
+        if let Some(peer) = self.peer {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        }
         let (app, body_timeout) = (self.app.clone(), self.body_timeout);
         Box::pin(async move {
             let answer = match app.oneshot(req).await {

@@ -38,7 +38,7 @@ pub async fn spawn_app_with(db: Db, config: Config) -> Option<TestApp> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState::new(store, config);
-    tokio::spawn(async move { axum::serve(listener, sevwatch_server::app(state)).await });
+    tokio::spawn(sevwatch_server::serve_until(listener, state, std::future::pending()));
     Some(TestApp { base, admin, http: reqwest::Client::new(), _dir: dir })
 }
 
@@ -61,7 +61,7 @@ pub async fn spawn_app_toml(db: Db, toml: &str) -> Option<(TestApp, Store)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState::with_templates(store.clone(), config, templates);
-    tokio::spawn(async move { axum::serve(listener, sevwatch_server::app(state)).await });
+    tokio::spawn(sevwatch_server::serve_until(listener, state, std::future::pending()));
     Some((TestApp { base, admin, http: reqwest::Client::new(), _dir: dir }, store))
 }
 

@@ -14,6 +14,7 @@ on_both_backends!(
     pagerduty_acknowledge_and_resolve_reach_only_the_same_tokens_alerts,
     catch_all_and_overlong_silences_need_an_admin,
     every_answer_carries_the_security_headers,
+    repeated_unknown_tokens_from_one_address_are_throttled,
 );
 
 async fn a_token_in_the_url_is_accepted_on_the_ingest_endpoints_only(app: TestApp) {
@@ -179,4 +180,18 @@ async fn every_answer_carries_the_security_headers(app: TestApp) {
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
         assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"), "{path}");
     }
+}
+
+async fn repeated_unknown_tokens_from_one_address_are_throttled(app: TestApp) {
+    for i in 0..5 {
+        let (s, v) = app.call(Method::GET, "/api/v1/incidents", Some(&format!("sw_guess{i}")), None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    }
+    let resp = app.http.get(format!("{}/api/v1/incidents", app.base)).bearer_auth("sw_guess5").send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "the sixth failure is still answered, and starts the wait");
+    let resp = app.http.get(format!("{}/api/v1/incidents", app.base)).bearer_auth(&app.admin).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS, "while it waits, no token is tried from that address");
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let (s, _) = app.call(Method::GET, "/healthz", None, None).await;
+    assert!(s.is_success(), "requests without a token are not held up");
 }
