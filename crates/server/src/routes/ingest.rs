@@ -156,6 +156,7 @@ fn new_dedup_key() -> String {
     responses((status = 202, description = "{status: success, message, dedup_key}"), (status = 400, description = "{status: invalid event, message, errors}")))]
 pub async fn pagerduty_enqueue(
     State(state): State<AppState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -182,14 +183,34 @@ pub async fn pagerduty_enqueue(
             )
         }
     };
+    // The routing key is a token: guessing it is throttled like any other (see throttle.rs).
+    let ip = peer.map(|axum::Extension(c)| c.0.ip());
+    if let Some(wait) = ip.and_then(|ip| state.throttle.wait(ip, std::time::Instant::now())) {
+        let mut answer = (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({ "status": "throttle event", "message": "too many unknown routing keys from this address",
+                "errors": [format!("try again in {} s", wait.as_secs().max(1))] })),
+        )
+            .into_response();
+        answer.headers_mut().insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
+        return answer;
+    }
     let (caller, token_id) = match state.tokens.authenticate(&state.store, &routing_key).await {
-        Ok(Some(t)) if t.role.allows(Action::Ingest) => (Caller::new(t.name, t.role, &routing_key), t.id),
-        Ok(_) => {
+        Ok(Some(t)) if t.role.allows(Action::Ingest) => {
+            if let Some(ip) = ip {
+                state.throttle.succeeded(ip);
+            }
+            (Caller::new(t.name, t.role, &routing_key), t.id)
+        }
+        Ok(found) => {
+            if let (None, Some(ip)) = (found, ip) {
+                state.throttle.failed(ip, std::time::Instant::now());
+            }
             return pd_error(
                 StatusCode::BAD_REQUEST,
                 "Event object is invalid",
                 vec!["routing_key is not a Sevwatch ingest token".into()],
-            )
+            );
         }
         Err(e) => return ApiError::from(e).into_response(),
     };

@@ -15,6 +15,7 @@ on_both_backends!(
     catch_all_and_overlong_silences_need_an_admin,
     every_answer_carries_the_security_headers,
     repeated_unknown_tokens_from_one_address_are_throttled,
+    guessing_pagerduty_routing_keys_is_throttled_too,
 );
 
 async fn a_token_in_the_url_is_accepted_on_the_ingest_endpoints_only(app: TestApp) {
@@ -194,4 +195,17 @@ async fn repeated_unknown_tokens_from_one_address_are_throttled(app: TestApp) {
     assert_eq!(resp.headers()["retry-after"], "1");
     let (s, _) = app.call(Method::GET, "/healthz", None, None).await;
     assert!(s.is_success(), "requests without a token are not held up");
+}
+
+async fn guessing_pagerduty_routing_keys_is_throttled_too(app: TestApp) {
+    let event = |key: &str| {
+        json!({ "routing_key": key, "event_action": "trigger",
+                "payload": { "summary": "x", "source": "y", "severity": "info" } })
+    };
+    for i in 0..6 {
+        let (s, v) = app.call(Method::POST, "/v2/enqueue", None, Some(event(&format!("guess{i}")))).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    }
+    let (s, v) = app.call(Method::POST, "/v2/enqueue", None, Some(event("guess6"))).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("throttle event")), "{v}");
 }
