@@ -91,6 +91,12 @@ pub enum ChainProblemKind {
     BrokenLink,
     /// The incident's recorded head (last sequence number and hash) does not match the chain.
     HeadMismatch,
+    /// The chain no longer holds, at a checkpointed position, the hash the keyed checkpoint
+    /// recorded: it was rewritten (and its hashes recomputed) since (see `checkpoint.rs`).
+    Rewritten,
+    /// Events old enough to have been checkpointed are covered by no checkpoint: checkpoints
+    /// were deleted or rolled back, or events were inserted with past times.
+    Unanchored,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -103,10 +109,23 @@ pub struct ChainProblem {
 /// Check one incident's chain. `records` must be sorted by `seq`; `head` is the last sequence
 /// number and hash the incident row recorded, which catches deletion of the newest events.
 pub fn verify_chain(incident: i64, records: &[ChainRecord], head: Option<(i64, &str)>) -> Vec<ChainProblem> {
+    verify_from(incident, 1, GENESIS, records, head)
+}
+
+/// Check the part of a chain that starts at `start_seq`, whose first event must point at
+/// `start_prev` (for the whole chain: 1 and [`GENESIS`]). The checkpoint uses it to check only
+/// the events appended since the last checkpoint.
+pub fn verify_from(
+    incident: i64,
+    start_seq: i64,
+    start_prev: &str,
+    records: &[ChainRecord],
+    head: Option<(i64, &str)>,
+) -> Vec<ChainProblem> {
     let mut problems = Vec::new();
     let mut push = |seq, kind, detail: String| problems.push(ChainProblem { seq, kind, detail });
-    let mut expected_seq = 1;
-    let mut expected_prev = GENESIS.to_string();
+    let mut expected_seq = start_seq;
+    let mut expected_prev = start_prev.to_string();
     for r in records {
         if r.seq > expected_seq {
             let range = if r.seq - 1 == expected_seq {
@@ -150,7 +169,7 @@ pub fn verify_chain(incident: i64, records: &[ChainRecord], head: Option<(i64, &
         expected_prev = r.hash.clone();
     }
     if let Some((head_seq, head_hash)) = head {
-        let last = records.last().map(|r| r.seq).unwrap_or(0);
+        let last = records.last().map(|r| r.seq).unwrap_or(start_seq - 1);
         if last < head_seq {
             push(
                 last + 1,

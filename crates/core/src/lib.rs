@@ -11,6 +11,7 @@ pub mod access;
 pub mod alert;
 pub mod chain;
 pub mod checklist;
+pub mod checkpoint;
 pub mod command;
 pub mod config;
 pub mod duration;

@@ -8,6 +8,7 @@
 
 mod auth;
 pub mod bootstrap;
+pub mod checkpoint;
 mod connection;
 pub mod engine;
 mod error;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Communication templates: the defaults, or those of `templates_dir`.
     pub templates: Arc<sevwatch_notify::Templates>,
+    /// The chain key and checkpoint anchor; without one, `verify` checks the unkeyed chains only.
+    pub chain_anchor: Option<Arc<checkpoint::ChainAnchor>>,
     tokens: Arc<token_cache::TokenCache>,
     throttle: Arc<throttle::AuthThrottle>,
 }
@@ -51,7 +54,20 @@ impl AppState {
     }
 
     pub fn with_templates(store: Store, config: Config, templates: Arc<sevwatch_notify::Templates>) -> Self {
-        AppState { store, config: Arc::new(config), templates, tokens: Arc::default(), throttle: Arc::default() }
+        AppState {
+            store,
+            config: Arc::new(config),
+            templates,
+            chain_anchor: None,
+            tokens: Arc::default(),
+            throttle: Arc::default(),
+        }
+    }
+
+    /// Check `verify` against keyed checkpoints, and have [`serve`]'s engine write them.
+    pub fn with_chain_anchor(mut self, anchor: Arc<checkpoint::ChainAnchor>) -> Self {
+        self.chain_anchor = Some(anchor);
+        self
     }
 }
 
@@ -116,7 +132,7 @@ async fn refuse_oversized(
 /// Serve until ctrl-c or SIGTERM, then finish in-flight requests. Starts the engine that fires
 /// durable timers and the worker that delivers the outbox.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    let engine = engine::spawn(state.store.clone());
+    let engine = engine::spawn_with(state.store.clone(), state.chain_anchor.clone());
     let deliveries = outbox::spawn(state.store.clone());
     listener::raise_fd_limit();
     let served = serve_until(listener, state, shutdown_signal()).await;

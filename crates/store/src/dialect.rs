@@ -56,6 +56,15 @@ pub(crate) fn list_alerts(postgres: bool) -> &'static str {
     }
 }
 
+/// Whether an error says the table does not exist: PostgreSQL's SQLSTATE 42P01; SQLite has
+/// no code of its own for it (`SQLITE_ERROR`), only the message.
+pub(crate) fn is_missing_table(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => d.code().as_deref() == Some("42P01") || d.message().starts_with("no such table"),
+        _ => false,
+    }
+}
+
 /// `head`, then `rows` groups of `cols` parameters, then `tail` (an `ON CONFLICT` clause, or
 /// empty). SQLite gets anonymous `?`: it finds a named parameter by scanning a list on every
 /// bind (`sqlite3_bind_parameter_name`, which sqlx calls per parameter), so `$N` names cost

@@ -1,7 +1,8 @@
 //! Reading incidents and their timelines, and verifying the hash chains.
 
 use serde::Serialize;
-use sevwatch_core::chain::{verify_chain, ChainProblem, ChainRecord};
+use sevwatch_core::chain::{verify_chain, ChainProblem};
+use sevwatch_core::checkpoint::{self, Checkpoint};
 use sevwatch_core::{Event, EventKind, Incident, IncidentId, SealedEvent, Severity, Status, Timestamp};
 
 use crate::db::with_pool;
@@ -25,6 +26,24 @@ pub struct IncidentVerification {
     pub events: usize,
     pub ok: bool,
     pub problems: Vec<ChainProblem>,
+    /// The checkpoint the chain was checked against, when one covered this incident.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<Covered>,
+}
+
+/// A checkpoint's time and the last event of the incident it covered.
+#[derive(Clone, Debug, Serialize)]
+pub struct Covered {
+    pub at: Timestamp,
+    pub seq: i64,
+}
+
+/// What verification checks beyond each chain when a chain key exists: the newest genuine
+/// checkpoint (`None` if there is none), and the time by which old events must be covered.
+#[derive(Clone, Copy, Debug)]
+pub struct Anchor<'a> {
+    pub checkpoint: Option<&'a Checkpoint>,
+    pub now: Timestamp,
 }
 
 type EventRow = (i64, i64, i64, String, String, String, String);
@@ -85,35 +104,75 @@ impl Store {
 
     /// Recompute one incident's hash chain from the stored columns.
     pub async fn verify(&self, id: IncidentId) -> Result<IncidentVerification, StoreError> {
+        self.verify_anchored(id, None).await
+    }
+
+    /// Recompute one incident's hash chain and, with an anchor, check it against the
+    /// checkpoint (an incident the checkpoint covered that no longer exists fails).
+    pub async fn verify_anchored(
+        &self,
+        id: IncidentId,
+        anchor: Option<Anchor<'_>>,
+    ) -> Result<IncidentVerification, StoreError> {
         const HEAD: &str = "SELECT last_seq, last_hash FROM incidents WHERE id = $1";
-        const EVENTS: &str =
-            "SELECT seq, at, incident_id, actor, data, prev_hash, hash FROM events WHERE incident_id = $1 ORDER BY seq";
         let head: Option<(i64, String)> =
             with_pool!(&self.db, |p| sqlx::query_as(HEAD).bind(id.0).fetch_optional(p).await)?;
-        let head = head.ok_or(StoreError::NotFound(id))?;
-        let rows: Vec<EventRow> = with_pool!(&self.db, |p| sqlx::query_as(EVENTS).bind(id.0).fetch_all(p).await)?;
-        let records: Vec<ChainRecord> = rows
-            .into_iter()
-            .map(|(seq, at_ms, _, actor, data, prev_hash, hash)| ChainRecord {
-                seq,
-                at_ms,
-                actor,
-                data: serde_json::from_str(&data).ok(),
-                prev_hash,
-                hash,
-            })
-            .collect();
-        let problems = verify_chain(id.0, &records, Some((head.0, &head.1)));
-        Ok(IncidentVerification { incident: id, events: records.len(), ok: problems.is_empty(), problems })
+        let Some(head) = head else {
+            let checkpointed = anchor.and_then(|a| a.checkpoint).and_then(|c| c.head_of(id.0).map(|h| (c.at, h)));
+            return match checkpointed {
+                Some((at, h)) => Ok(IncidentVerification {
+                    incident: id,
+                    events: 0,
+                    ok: false,
+                    problems: vec![checkpoint::deleted(h, at)],
+                    checkpoint: Some(Covered { at, seq: h.seq }),
+                }),
+                None => Err(StoreError::NotFound(id)),
+            };
+        };
+        let records = self.chain_records(id, 1, i64::MAX).await?;
+        let mut problems = verify_chain(id.0, &records, Some((head.0, &head.1)));
+        let mut covered = None;
+        if let Some(a) = anchor {
+            problems.extend(checkpoint::check_against(id.0, &records, a.checkpoint, a.now));
+            covered = a.checkpoint.and_then(|c| c.head_of(id.0).map(|h| Covered { at: c.at, seq: h.seq }));
+        }
+        Ok(IncidentVerification {
+            incident: id,
+            events: records.len(),
+            ok: problems.is_empty(),
+            problems,
+            checkpoint: covered,
+        })
     }
 
     /// Verify every incident, oldest first.
     pub async fn verify_all(&self) -> Result<Vec<IncidentVerification>, StoreError> {
+        self.verify_all_anchored(None).await
+    }
+
+    /// Verify every incident, oldest first, and with an anchor also report each incident the
+    /// checkpoint covered that no longer exists.
+    pub async fn verify_all_anchored(
+        &self,
+        anchor: Option<Anchor<'_>>,
+    ) -> Result<Vec<IncidentVerification>, StoreError> {
         const SQL: &str = "SELECT id FROM incidents ORDER BY id";
         let ids: Vec<i64> = with_pool!(&self.db, |p| sqlx::query_scalar(SQL).fetch_all(p).await)?;
         let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.verify(IncidentId(id)).await?);
+        for id in &ids {
+            out.push(self.verify_anchored(IncidentId(*id), anchor).await?);
+        }
+        if let Some(cp) = anchor.and_then(|a| a.checkpoint) {
+            for h in cp.heads.iter().filter(|h| ids.binary_search(&h.incident).is_err()) {
+                out.push(IncidentVerification {
+                    incident: IncidentId(h.incident),
+                    events: 0,
+                    ok: false,
+                    problems: vec![checkpoint::deleted(h, cp.at)],
+                    checkpoint: Some(Covered { at: cp.at, seq: h.seq }),
+                });
+            }
         }
         Ok(out)
     }

@@ -9,6 +9,7 @@
 
 mod alert_writes;
 mod alerts;
+mod checkpoints;
 mod db;
 mod dialect;
 mod error;
@@ -33,7 +34,7 @@ pub use alert_writes::{AlertsOp, AlertsWritten};
 pub use alerts::AlertRow;
 pub use db::Backend;
 pub use error::StoreError;
-pub use incidents::{IncidentVerification, ListFilter};
+pub use incidents::{Anchor, Covered, IncidentVerification, ListFilter};
 pub use jobs::JobsFired;
 pub use outbox::{OutboxAttempt, OutboxFilter, OutboxItem, STATUSES as OUTBOX_STATUSES};
 pub use repeat_log::FOLD_AT as REPEAT_LOG_FOLD_AT;

@@ -7,10 +7,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use sevwatch_core::{Action, Command, IncidentId, Severity, Status, Timestamp};
-use sevwatch_store::{IncidentOp, IncidentVerification, ListFilter};
+use sevwatch_store::{Anchor, IncidentOp, IncidentVerification, ListFilter};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
+use crate::checkpoint::CheckpointReport;
 use crate::error::ApiError;
 use crate::json::{ApiJson, ApiQuery};
 use crate::views::{EventView, IncidentList, IncidentView};
@@ -388,16 +389,20 @@ pub async fn timeline(
     Ok(Json(Timeline { incident: id.to_string(), events: events.iter().map(EventView::from).collect() }))
 }
 
-/// Recompute one incident's hash chain and report any edited, deleted or reordered event.
+/// Recompute one incident's hash chain and report any edited, deleted or reordered event, and
+/// (with a chain key) any rewrite since the newest checkpoint.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/verify", tag = "integrity", params(("id" = String, Path)),
-    responses((status = 200, description = "the verification report: ok, events, problems[{seq, kind, detail}]")))]
+    responses((status = 200, description = "the verification report: ok, events, problems[{seq, kind, detail}], checkpoint{at, seq}")))]
 pub async fn verify(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<IncidentVerification>, ApiError> {
     caller.require(Action::Read)?;
-    Ok(Json(state.store.verify(incident_id(&id)?).await?))
+    let id = incident_id(&id)?;
+    let (latest, _) = latest_checkpoint(&state).await?;
+    let anchor = state.chain_anchor.is_some().then_some(Anchor { checkpoint: latest.as_ref(), now: Timestamp::now() });
+    Ok(Json(state.store.verify_anchored(id, anchor).await?))
 }
 
 #[derive(serde::Serialize)]
@@ -405,16 +410,37 @@ pub struct VerifyAll {
     pub ok: bool,
     pub incidents: usize,
     pub events: usize,
+    /// What the chains were checked against beyond themselves, and what is wrong with it.
+    pub checkpoint: CheckpointReport,
     pub failed: Vec<IncidentVerification>,
 }
 
-/// Verify every incident's chain.
-#[utoipa::path(get, path = "/api/v1/verify", tag = "integrity", responses((status = 200, description = "ok, incidents, events, failed[]")))]
+/// Verify every incident's chain, and (with a chain key) every chain against the newest
+/// genuine checkpoint and the checkpoints themselves.
+#[utoipa::path(get, path = "/api/v1/verify", tag = "integrity",
+    responses((status = 200, description = "ok, incidents, events, checkpoint{status, at, source, incidents, problems[]}, failed[]")))]
 pub async fn verify_all(State(state): State<AppState>, caller: Caller) -> Result<Json<VerifyAll>, ApiError> {
     caller.require(Action::Read)?;
-    let all = state.store.verify_all().await?;
+    let (latest, checkpoint) = latest_checkpoint(&state).await?;
+    let anchor = state.chain_anchor.is_some().then_some(Anchor { checkpoint: latest.as_ref(), now: Timestamp::now() });
+    let all = state.store.verify_all_anchored(anchor).await?;
     let events = all.iter().map(|v| v.events).sum();
     let incidents = all.len();
     let failed: Vec<IncidentVerification> = all.into_iter().filter(|v| !v.ok).collect();
-    Ok(Json(VerifyAll { ok: failed.is_empty(), incidents, events, failed }))
+    Ok(Json(VerifyAll {
+        ok: failed.is_empty() && checkpoint.problems.is_empty(),
+        incidents,
+        events,
+        checkpoint,
+        failed,
+    }))
+}
+
+async fn latest_checkpoint(
+    state: &AppState,
+) -> Result<(Option<sevwatch_core::checkpoint::Checkpoint>, CheckpointReport), ApiError> {
+    match &state.chain_anchor {
+        Some(anchor) => Ok(anchor.latest(&state.store).await?),
+        None => Ok((None, CheckpointReport::off())),
+    }
 }

@@ -1,8 +1,11 @@
 //! `spawn_app`: a real server on an ephemeral port over a fresh database, and a small client.
 
+use std::sync::Arc;
+
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sevwatch_core::{AccessRole, Config, Timestamp};
+use sevwatch_server::checkpoint::ChainAnchor;
 use sevwatch_server::AppState;
 use sevwatch_store::{Backend, Store};
 use sevwatch_testkit::TempDir;
@@ -40,6 +43,26 @@ pub async fn spawn_app_with(db: Db, config: Config) -> Option<TestApp> {
     let state = AppState::new(store, config);
     tokio::spawn(sevwatch_server::serve_until(listener, state, std::future::pending()));
     Some(TestApp { base, admin, http: reqwest::Client::new(), _dir: dir })
+}
+
+/// Like `spawn_app`, with a chain key and its anchor file in a temporary data directory. No
+/// engine runs: tests call the checkpoint step themselves. Also returns the store, the anchor
+/// and the backend (to reach the database behind the server's back).
+pub async fn spawn_app_anchored(db: Db) -> Option<(TestApp, Store, Arc<ChainAnchor>, Backend)> {
+    let dir = sevwatch_testkit::temp_dir();
+    let backend = match db {
+        Db::Sqlite => Backend::Sqlite { path: dir.path().join("sevwatch.db") },
+        Db::Postgres => Backend::Postgres { url: sevwatch_testkit::postgres_url().await? },
+    };
+    let config = Config::default();
+    let store = Store::open_configured(&backend, &config).await.expect("store opens");
+    let anchor = Arc::new(ChainAnchor::load(dir.path(), None).expect("the chain key is created"));
+    let (admin, _) = store.create_token("admin", AccessRole::Admin, Timestamp::now()).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState::new(store.clone(), config).with_chain_anchor(anchor.clone());
+    tokio::spawn(sevwatch_server::serve_until(listener, state, std::future::pending()));
+    Some((TestApp { base, admin, http: reqwest::Client::new(), _dir: Some(dir) }, store, anchor, backend))
 }
 
 /// Start the app with a whole `sevwatch.toml` (notification channels included), its engine and

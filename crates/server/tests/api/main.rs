@@ -11,3 +11,4 @@ mod outbox;
 mod robustness;
 mod security;
 mod stream;
+mod tamper;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use sevwatch_server::{bootstrap, AppState};
+use sevwatch_server::{bootstrap, checkpoint, AppState};
 use sevwatch_store::{Backend, Store};
 use tokio::net::TcpListener;
 
@@ -79,6 +79,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store =
         Store::open_full(&backend, &config, notify, templates.clone()).await.context("cannot open the database")?;
     let token_path = bootstrap::ensure_admin_token(&store, &data_dir).await.context("cannot create the admin token")?;
+    let key_env = std::env::var(checkpoint::KEY_ENV).ok();
+    let chain_anchor =
+        checkpoint::ChainAnchor::load(&data_dir, key_env.as_deref()).context("cannot load the chain key")?;
+    tracing::info!(
+        key = %chain_anchor.key_id(),
+        from = if key_env.is_some() { checkpoint::KEY_ENV } else { checkpoint::KEY_FILE },
+        "timeline checkpoints are signed with this chain key"
+    );
     let interrupted =
         bootstrap::interrupt_running_steps(&store).await.context("cannot mark running runbook steps interrupted")?;
     if interrupted > 0 {
@@ -95,6 +103,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store.backend_name(),
         token_path.display()
     );
-    let state = AppState::with_templates(store, config, templates);
+    let state = AppState::with_templates(store, config, templates).with_chain_anchor(std::sync::Arc::new(chain_anchor));
     sevwatch_server::serve(listener, state).await.context("server error")
 }
