@@ -203,8 +203,11 @@ pub async fn pagerduty_enqueue(
             (Caller::new(t.name, t.role, &routing_key), t.id)
         }
         Ok(found) => {
-            if let (None, Some(ip)) = (found, ip) {
-                state.throttle.failed(ip, std::time::Instant::now());
+            // A real token of another role is no guess: it resets the address, as in auth.rs.
+            match (found, ip) {
+                (None, Some(ip)) => state.throttle.failed(ip, std::time::Instant::now()),
+                (Some(_), Some(ip)) => state.throttle.succeeded(ip),
+                (_, None) => {}
             }
             return pd_error(
                 StatusCode::BAD_REQUEST,
