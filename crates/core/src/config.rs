@@ -69,7 +69,8 @@ pub struct RunbookConfig {
     /// Whether the server itself may run step commands (`POST .../steps/{n}/start` with
     /// `"execute": true`). Off by default: the CLI runs steps on the responder's machine.
     pub execute_on_server: bool,
-    /// Working directory for server-side execution (default: the data directory).
+    /// Working directory for server-side execution (default: a fresh empty directory per step,
+    /// removed after it). Never the data directory or inside it: the server refuses to start.
     pub workdir: Option<String>,
     /// Longest a step may run before it is killed.
     pub timeout: Duration,
