@@ -20,17 +20,23 @@ pub async fn ensure_admin_token(store: &Store, data_dir: &Path) -> anyhow::Resul
         }
     }
     let (token, _) = store.create_token("admin", AccessRole::Admin, Timestamp::now()).await?;
+    write_secret(data_dir, ADMIN_TOKEN_FILE, &token)?;
+    Ok(path)
+}
+
+/// Writes `<data_dir>/<name>` readable by its owner only (0600), whole or not at all: through a
+/// temporary file, synced, then renamed over the old one.
+fn write_secret(data_dir: &Path, name: &str, secret: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(data_dir)?;
-    let tmp = data_dir.join(".admin.token.tmp");
+    let tmp = data_dir.join(format!(".{name}.tmp"));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     let mut f = opts.open(&tmp)?;
-    f.write_all(format!("{token}\n").as_bytes())?;
+    f.write_all(format!("{secret}\n").as_bytes())?;
     f.sync_all()?;
-    std::fs::rename(&tmp, &path)?;
-    Ok(path)
+    std::fs::rename(&tmp, data_dir.join(name))
 }
 
 /// After a restart nothing is executing runbook steps any more: mark every step still recorded
@@ -80,15 +86,7 @@ pub fn ensure_contact_webhook_secret(
             let mut raw = [0u8; 32];
             getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("randomness: {e}"))?;
             let key = hex::encode(raw);
-            let tmp = data_dir.join(".contact-webhook.key.tmp");
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let mut f = opts.open(&tmp)?;
-            f.write_all(format!("{key}\n").as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
+            write_secret(data_dir, CONTACT_WEBHOOK_KEY_FILE, &key)?;
             key
         }
     };

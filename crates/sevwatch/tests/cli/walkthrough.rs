@@ -115,8 +115,14 @@ fn the_cli_finds_the_admin_token_in_the_default_data_directory() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("sevwatch-data/admin.token")).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        // The admin token, and the key that signs messages to users' webhooks (generated
+        // because none is configured), are the owner's alone.
+        for file in ["admin.token", "contact-webhook.key"] {
+            let mode = std::fs::metadata(dir.path().join("sevwatch-data").join(file)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+        let key = std::fs::read_to_string(dir.path().join("sevwatch-data/contact-webhook.key")).unwrap();
+        assert_eq!(key.trim().len(), 64, "32 random bytes, hex");
     }
 }
 
