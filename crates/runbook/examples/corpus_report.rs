@@ -43,7 +43,11 @@ fn main() {
                 steps += 1;
                 *by_class.entry(step.risk.class.as_str().to_string()).or_default() += 1;
                 if step.risk.class == sevwatch_runbook::RiskClass::Unknown {
-                    unknown.push((p.display().to_string(), step.command.clone(), step.risk.reason.clone()));
+                    unknown.push((
+                        format!("{} [{}]", p.display(), step.language),
+                        step.command.clone(),
+                        step.risk.reason.clone(),
+                    ));
                 }
             }
         }

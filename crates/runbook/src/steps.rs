@@ -20,6 +20,29 @@ pub struct RawCommand {
 const SHELL_LANGS: &[&str] =
     &["bash", "sh", "shell", "zsh", "ksh", "console", "shell-session", "shellsession", "terminal", "shell-script"];
 
+/// Fence languages that show a terminal session: commands and what they printed, mixed.
+const TRANSCRIPT_LANGS: &[&str] = &["console", "shell-session", "shellsession", "terminal"];
+
+/// Does the command start like one: a shell assignment (`NODE=$(oc get ...)`), or a first word
+/// after any assignments that looks like a command name?
+fn starts_with_command(c: &RawCommand) -> bool {
+    let first = c.text.split_whitespace().next().unwrap_or("");
+    let assignment = first.split_once('=').is_some_and(|(name, _)| {
+        name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    });
+    assignment || named_command(c)
+}
+
+/// Is the first word after any `VAR=value` assignments a plausible command name (`pwd;`
+/// counts as `pwd`)?
+fn named_command(c: &RawCommand) -> bool {
+    c.text
+        .split_whitespace()
+        .find(|w| !w.contains('=') || w.starts_with('='))
+        .is_some_and(|w| plausible_command_name(w.trim_end_matches([';', '&', '|'])))
+}
+
 /// Returns the language name to record for a fence, or `None` when the block is not shell.
 /// Untagged blocks count as shell only when every command starts with a plausible command
 /// name, so diagrams, templates and crontab lines are left alone.
@@ -33,9 +56,9 @@ pub fn shell_language(lang: &str, commands: &[RawCommand]) -> Option<String> {
     if commands.is_empty() {
         return None;
     }
-    let all_plausible = commands.iter().all(|c| {
-        c.text.split_whitespace().find(|w| !w.contains('=') || w.starts_with('=')).is_some_and(plausible_command_name)
-    });
+    // Stricter than `starts_with_command`: an untagged block of `key=value` lines is a label
+    // list, not shell.
+    let all_plausible = commands.iter().all(named_command);
     all_plausible.then(|| "sh".to_string())
 }
 
@@ -48,10 +71,19 @@ pub fn steps_of_block(
     context: Option<&str>,
     classify_steps: bool,
 ) -> Vec<Step> {
-    let commands = split_commands(body);
+    let mut commands = split_commands(body);
     let Some(language) = shell_language(lang, &commands) else {
         return Vec::new();
     };
+    // Output is not a step: in a terminal transcript, lines that do not start with a command
+    // name are what the commands printed (YAML, log lines, tables); and a block of any shell
+    // language in which no line starts with one is captured output as a whole.
+    if TRANSCRIPT_LANGS.contains(&lang) {
+        commands.retain(starts_with_command);
+    }
+    if !commands.iter().any(starts_with_command) {
+        return Vec::new();
+    }
     commands
         .into_iter()
         .map(|c| {
@@ -318,6 +350,22 @@ mod tests {
     fn compound_commands_span_lines() {
         let t = texts("for f in *.json; do\n  jq . $f\ndone\nif true; then\n echo\nfi\nx || {\n echo\n}\n");
         assert_eq!(t.len(), 3);
+    }
+
+    #[test]
+    fn output_in_transcripts_and_blocks_of_only_output_are_not_steps() {
+        let commands = |lang: &str, body: &str| -> Vec<String> {
+            steps_of_block(lang, body, 1, None, false).into_iter().map(|s| s.command).collect()
+        };
+        let transcript = "oc get mcp worker -o yaml\napiVersion: v1\nkind: MachineConfigPool\nspec:\n  paused: false\n";
+        assert_eq!(commands("console", transcript), vec!["oc get mcp worker -o yaml"]);
+        let assigned = "NODE=$(oc -n \"$NS\" get pods -ojson | jq -r '.items[0].spec.nodeName')\n";
+        assert_eq!(commands("console", assigned).len(), 1, "an assignment is a command");
+        let logs = "1 drain_controller.go:173] node x: draining\nspec:\n  paused: false\n";
+        assert!(commands("bash", logs).is_empty(), "a block with no command line is output");
+        assert!(commands("shell", "> config get maxmemory\n").is_empty(), "an interactive prompt is not shell");
+        assert_eq!(commands("bash", "kubectl get pods\n").len(), 1);
+        assert_eq!(commands("bash", "pwd; env | cut -d= -f1\n").len(), 1);
     }
 
     #[test]

@@ -76,7 +76,8 @@ fn seed_002_keys_incidents_by_alert_name() {
                 "Incident: TestPassRateLow",
                 Some(Severity::P1),
                 &["TestPassRateLow"],
-                &[(Dg, 7), (Rs, 8), (Mi, 6), (Vf, 2)],
+                // 5, not 6: `@pytest.mark.xfail(...)` in a bash fence is Python, not a step.
+                &[(Dg, 7), (Rs, 8), (Mi, 5), (Vf, 2)],
             ),
             ("Incident: HighErrorRate", Some(Severity::P1), &["HighErrorRate"], &[(Dg, 2), (Rs, 16), (Mi, 2), (Vf, 1)]),
             (
@@ -265,7 +266,6 @@ const TABLE: &[(&str, RiskClass)] = &[
     ("python3 -m pytest tests/test_performance.py::test_halo_routing_performance_large_dag -v", R),
     ("diff logs/deployment_baseline_tests.log logs/incident_test_run.log", R),
     ("git diff HEAD~1 infrastructure/htdag_planner.py", R),
-    ("@pytest.mark.xfail(reason=\"P4 intermittent, tracked in #123\")", U),
     ("git checkout -b hotfix/test-failures", M),
     ("pytest tests/ -v", R),
     ("git commit -m \"fix: resolve test failures\"", M),
@@ -469,8 +469,7 @@ const TABLE: &[(&str, RiskClass)] = &[
     ("kill $!", M),
     ("./scripts/emit-event.sh \\\n    --type \"system_recovery_complete\" \\\n    --severity \"info\" \\\n    --message \"System recovered and verified\"", M),
     ("cat > $COMMIT_RELAY_HOME/incidents/incident-$(date +%Y%m%d).md << 'EOF'\n# Incident Report\n\n**Date**: $(date)\n**Severity**: P1/P2/P3\n**Duration**: X minutes\n\n## Summary\nBrief description of what happened\n\n## Root Cause\nWhat caused the failure\n\n## Recovery Actions\nSteps taken to recover\n\n## Prevention\nActions to prevent recurrence\n\n## Lessons Learned\nWhat we learned from this incident\nEOF", M),
-    ("0 2 * * * $COMMIT_RELAY_HOME/scripts/backup.sh >> /tmp/backup.log 2>&1", U),
-    ("*/5 * * * * $COMMIT_RELAY_HOME/scripts/health-check.sh >> /tmp/health.log 2>&1", U),
+    // Seed 004's crontab lines (`0 2 * * * ...`) are a block with no command line: not steps.
     ("jq empty new-config.json && mv new-config.json config.json", M),
     ("rm -rf $COMMIT_RELAY_HOME/coordination/worker-specs/active/*", D),
     ("rm -rf $COMMIT_RELAY_HOME/coordination/worker-specs/zombie/*", D),
