@@ -4,7 +4,7 @@
 //! scenarios, timed options) that belong to each section.
 
 use crate::markdown::Block;
-use crate::model::{Phase, PhaseKind, Section, TimedOption};
+use crate::model::{Phase, PhaseKind, Section, Severity, TimedOption};
 use crate::severity::{parse_severity, severity_prefix};
 use crate::steps::steps_of_block;
 
@@ -273,8 +273,8 @@ fn section(blocks: &[Block], node: &Node, group: Option<&str>, classify: bool) -
     let (title, line) =
         node.head.and_then(|h| heading(blocks, h)).map_or((String::new(), 1), |(_, t, l)| (t.to_string(), l));
     let mut section = Section { title: title.clone(), line, group: group.map(str::to_string), ..Section::default() };
-    section.severity = severity_prefix(&title).map(|(s, _)| s);
-    if let Some(alert) = alert_from_title(&title, false) {
+    section.severity = severity_prefix(&title).map(|(s, _)| s).or_else(|| severity_in_heading(&title));
+    if let Some(alert) = alert_from_title(&title, false).or_else(|| backticked_alert(&title)) {
         section.alerts.push(alert);
     }
     let default_kind = phase_kind(&title).or_else(|| group.and_then(phase_kind)).unwrap_or(PhaseKind::Other);
@@ -311,6 +311,34 @@ fn alert_from_title(title: &str, bare: bool) -> Option<String> {
     camel.then(|| rest.to_string())
 }
 
+/// A `P1` / `SEV2` token anywhere in a heading (`## Alert: X (SEV2)`, `## [P1] Cache down`),
+/// or a severity word in parentheses or brackets (`(critical)`); a bare word such as "High"
+/// in "High CPU" is not a severity.
+fn severity_in_heading(title: &str) -> Option<Severity> {
+    let words = title.split(|c: char| c.is_whitespace() || "()[]{},;|".contains(c));
+    if let Some(s) =
+        words.filter(|w| !w.is_empty()).find_map(|w| severity_prefix(w).filter(|(_, rest)| rest.is_empty()))
+    {
+        return Some(s.0);
+    }
+    title
+        .split(['(', '['])
+        .skip(1)
+        .filter_map(|part| part.split([')', ']']).next())
+        .find_map(|inner| (inner.split_whitespace().count() == 1).then(|| parse_severity(inner)).flatten())
+}
+
+/// An alert name in backticks in a heading: ``## P1 - Cache hit rate falling (`RedisHitRateLow`)``.
+fn backticked_alert(title: &str) -> Option<String> {
+    title.split('`').skip(1).step_by(2).map(str::trim).find_map(|t| {
+        let ident = !t.is_empty()
+            && t.len() <= 128
+            && t.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+        ident.then(|| t.to_string())
+    })
+}
+
 /// Time window in parentheses: `(0-5 min)`, `(2-5 minutes)`, `(if unresolved after 30 min)`.
 pub fn time_window(text: &str) -> Option<String> {
     let open = text.find('(')?;
@@ -330,6 +358,16 @@ fn bold_label(line: &str) -> Option<(String, String)> {
     let label = inner[..end].trim().trim_end_matches(':').trim().to_string();
     let rest = inner[end + 2..].trim_start_matches(':').trim().to_string();
     (!label.is_empty()).then_some((label, rest))
+}
+
+/// `Severity: critical`, `Alert name: X`, `- Alert: X` without bold: only these keys, so
+/// ordinary prose with a colon is not read as metadata.
+fn plain_label(line: &str) -> Option<(String, String)> {
+    let t = line.trim().trim_start_matches(['-', '*']).trim_start();
+    let (label, rest) = t.split_once(':')?;
+    let key = label.trim().to_lowercase();
+    matches!(key.as_str(), "severity" | "priority" | "alert" | "alerts" | "alert name" | "alertname")
+        .then(|| (label.trim().to_string(), rest.trim().to_string()))
 }
 
 fn strip_marks(s: &str) -> String {
@@ -397,7 +435,7 @@ impl Reader {
     fn paragraph(&mut self, text: &str, line: usize) {
         for (n, l) in text.lines().enumerate() {
             self.alertname_mentions(l);
-            let Some((label, rest)) = bold_label(l) else {
+            let Some((label, rest)) = bold_label(l).or_else(|| plain_label(l)) else {
                 continue;
             };
             let key = label.to_lowercase();
@@ -479,5 +517,35 @@ impl Reader {
                 self.window = window;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_name_their_alert_and_severity_in_the_ways_runbooks_write_them() {
+        assert_eq!(severity_in_heading("Alert: `OrdersQueueBacklog` (SEV2)"), Some(Severity::P1));
+        assert_eq!(severity_in_heading("[P3] Disk filling"), Some(Severity::P3));
+        assert_eq!(severity_in_heading("Replica lag (critical)"), Some(Severity::P0));
+        assert_eq!(severity_in_heading("High CPU on workers"), None, "a bare word is not a severity");
+        assert_eq!(severity_in_heading("Pod restarts"), None);
+        assert_eq!(backticked_alert("Alert: `OrdersQueueBacklog` (SEV2)").as_deref(), Some("OrdersQueueBacklog"));
+        assert_eq!(
+            backticked_alert("P1 - Cache hit rate falling (`RedisHitRateLow`)").as_deref(),
+            Some("RedisHitRateLow")
+        );
+        assert_eq!(backticked_alert("Run `kubectl get pods -A`"), None, "a command is not an alert name");
+    }
+
+    #[test]
+    fn plain_metadata_lines_count_but_prose_with_colons_does_not() {
+        assert_eq!(plain_label("Severity: critical"), Some(("Severity".into(), "critical".into())));
+        assert_eq!(
+            plain_label("- Alert name: KubePodCrashLooping"),
+            Some(("Alert name".into(), "KubePodCrashLooping".into()))
+        );
+        assert_eq!(plain_label("Note: restart the pod"), None);
     }
 }
