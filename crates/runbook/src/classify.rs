@@ -6,8 +6,10 @@
 //! dangerous part. Rules per command live in `commands`, SQL in `sql`.
 
 mod commands;
+mod names;
 mod shell;
 mod sql;
+mod tools;
 mod verbs;
 
 use crate::model::{Risk, RiskClass};

@@ -1,0 +1,212 @@
+//! Rules for tool families whose subcommands decide the risk: systemd, containers, kubectl,
+//! git, curl, database clients, redis and package managers. Called from `commands::argv_risk`.
+
+use super::commands::{has_flag, operands, risk, skip_options, subcommand};
+use super::Classifier;
+use crate::model::{Risk, RiskClass};
+
+use RiskClass::{Destructive, Mutating, ReadOnly, Unknown};
+
+pub(super) fn systemctl(args: &[String]) -> Risk {
+    let (sub, rest) = subcommand(args);
+    let unit = rest.first().map(String::as_str).unwrap_or("");
+    match sub {
+        "" | "status" | "is-active" | "is-enabled" | "is-failed" | "show" | "cat" | "list-units"
+        | "list-unit-files" | "list-timers" | "list-sockets" | "list-dependencies" | "help" => {
+            risk(ReadOnly, format!("systemctl {sub} only reads"))
+        }
+        "kill" => risk(Destructive, format!("systemctl kill {unit}")),
+        _ => risk(Mutating, format!("systemctl {sub} {unit}").trim_end().to_string()),
+    }
+}
+
+pub(super) fn container(name: &str, args: &[String]) -> Risk {
+    let (mut sub, mut rest) = subcommand(args);
+    if sub == "compose"
+        || sub == "container"
+        || sub == "image"
+        || sub == "volume"
+        || sub == "system"
+        || sub == "network"
+    {
+        let (s2, r2) = subcommand(rest);
+        if sub == "system" && s2 == "prune" || matches!(s2, "rm" | "prune" | "down") && sub != "compose" {
+            return risk(Destructive, format!("{name} {sub} {s2} removes resources"));
+        }
+        if sub == "compose" && s2 == "down" && has_flag(r2, 'v', &["--volumes"]) {
+            return risk(Destructive, format!("{name} compose down -v deletes volumes"));
+        }
+        sub = s2;
+        rest = r2;
+    }
+    let target = rest.iter().find(|a| !a.starts_with('-')).map(String::as_str).unwrap_or("");
+    match sub {
+        "ps" | "logs" | "inspect" | "stats" | "images" | "top" | "version" | "info" | "ls" | "port" | "events"
+        | "history" | "config" => risk(ReadOnly, format!("{name} {sub} only reads")),
+        "rm" | "rmi" | "kill" | "prune" => risk(Destructive, format!("{name} {sub} {target}")),
+        _ => risk(Mutating, format!("{name} {sub} {target}").trim_end().to_string()),
+    }
+}
+
+pub(super) fn kubectl(c: &mut Classifier, name: &str, args: &[String]) -> Risk {
+    let rest = skip_options(args, &["-n", "--namespace", "--context", "-l", "--kubeconfig", "-c"]);
+    let sub = rest.first().map(String::as_str).unwrap_or("");
+    let obj =
+        rest.get(1..).unwrap_or(&[]).iter().filter(|a| !a.starts_with('-')).cloned().collect::<Vec<_>>().join(" ");
+    match sub {
+        "get" | "describe" | "logs" | "top" | "explain" | "version" | "api-resources" | "api-versions"
+        | "cluster-info" | "events" | "auth" | "diff" | "whoami" | "adm"
+            if !(sub == "adm" && rest.iter().any(|a| a == "drain" || a == "cordon")) =>
+        {
+            risk(ReadOnly, format!("{name} {sub} only reads"))
+        }
+        "rollout" if rest.iter().any(|a| a == "status" || a == "history") => {
+            risk(ReadOnly, format!("{name} rollout status"))
+        }
+        "config" if rest.iter().any(|a| a == "view" || a.starts_with("get-") || a == "current-context") => {
+            risk(ReadOnly, format!("{name} config view"))
+        }
+        "delete" | "drain" => risk(Destructive, format!("{name} {sub} {obj}")),
+        "exec" => match rest.iter().position(|a| a == "--") {
+            Some(i) if i + 1 < rest.len() => {
+                let r = c.argv_risk(&rest[i + 1..], &[]);
+                let class = r.class.max(Mutating);
+                risk(class, format!("{name} exec: {}", r.reason))
+            }
+            _ => risk(Unknown, format!("{name} exec opens a shell")),
+        },
+        "scale" if rest.iter().any(|a| a == "--replicas=0") => risk(Destructive, format!("{name} scale to zero {obj}")),
+        _ => risk(Mutating, format!("{name} {sub} {obj}").trim_end().to_string()),
+    }
+}
+
+pub(super) fn git(args: &[String]) -> Risk {
+    let rest = skip_options(args, &["-C", "-c", "--git-dir", "--work-tree"]);
+    let sub = rest.first().map(String::as_str).unwrap_or("");
+    let rest = rest.get(1..).unwrap_or(&[]);
+    match sub {
+        "log" | "status" | "diff" | "show" | "rev-parse" | "blame" | "ls-files" | "describe" | "shortlog"
+        | "reflog" | "grep" | "ls-remote" | "fetch" | "remote"
+            if !(sub == "remote" && rest.iter().any(|a| matches!(a.as_str(), "add" | "remove" | "rm" | "set-url"))) =>
+        {
+            risk(ReadOnly, format!("git {sub} only reads"))
+        }
+        "branch" | "tag"
+            if rest.is_empty()
+                || has_flag(rest, 'l', &["--list"])
+                || has_flag(rest, 'a', &[])
+                || has_flag(rest, 'v', &[]) =>
+        {
+            risk(ReadOnly, format!("git {sub} lists"))
+        }
+        "reset" if rest.iter().any(|a| a == "--hard") => {
+            risk(Destructive, format!("git reset --hard {}", operands(rest).join(" ")).trim_end().to_string())
+        }
+        "clean" => risk(Destructive, format!("git clean {} deletes untracked files", rest.join(" "))),
+        "push" if has_flag(rest, 'f', &["--force", "--force-with-lease"]) => {
+            risk(Destructive, "git push --force rewrites remote history")
+        }
+        "branch" if has_flag(rest, 'D', &[]) => risk(Destructive, "git branch -D deletes a branch"),
+        "stash" if rest.iter().any(|a| a == "drop" || a == "clear") => {
+            risk(Destructive, "git stash drop/clear discards changes")
+        }
+        "checkout" | "restore" if rest.iter().any(|a| a == "--" || a == ".") => {
+            risk(Mutating, format!("git {sub} overwrites working-tree files {}", rest.join(" ")))
+        }
+        _ => risk(Mutating, format!("git {sub} {}", operands(rest).join(" ")).trim_end().to_string()),
+    }
+}
+
+pub(super) fn curl(args: &[String]) -> Risk {
+    let mut method: Option<String> = None;
+    let mut body = false;
+    let mut output = false;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "-X" || a == "--request" {
+            method = args.get(i + 1).map(|m| m.to_uppercase());
+            i += 1;
+        } else if let Some(m) = a.strip_prefix("-X").filter(|m| !m.is_empty()).or_else(|| a.strip_prefix("--request="))
+        {
+            method = Some(m.to_uppercase());
+        } else if a.starts_with("--data")
+            || a == "-d"
+            || a == "-F"
+            || a == "--form"
+            || a == "-T"
+            || a == "--upload-file"
+            || a == "--json"
+        {
+            body = true;
+            i += 1;
+        } else if a == "-o" || a == "--output" {
+            output = args.get(i + 1).is_some_and(|t| t != "/dev/null" && t != "-");
+            i += 1;
+        } else if a == "-O" || a == "--remote-name" {
+            output = true;
+        } else if a == "-I" || a == "--head" {
+            method = Some("HEAD".into());
+        }
+        i += 1;
+    }
+    let url =
+        args.iter().rev().find(|a| a.contains("://") || a.starts_with("localhost")).map(String::as_str).unwrap_or("");
+    match method.as_deref() {
+        Some("DELETE") => risk(Destructive, format!("curl DELETE {url}")),
+        Some(m) if m != "GET" && m != "HEAD" => risk(Mutating, format!("curl {m} {url}")),
+        _ if body => risk(Mutating, format!("curl sends data to {url}")),
+        _ if output => risk(Mutating, format!("curl writes a downloaded file from {url}")),
+        _ => risk(ReadOnly, format!("curl GET {url}").trim_end().to_string()),
+    }
+}
+
+pub(super) fn database(name: &str, args: &[String], stdin: &[String]) -> Risk {
+    let mut sql: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if matches!(a.as_str(), "-c" | "--command" | "-e" | "--execute" | "--eval") {
+            if let Some(v) = args.get(i + 1) {
+                sql.push(v.clone());
+            }
+            i += 1;
+        } else if name == "sqlite3" && !a.starts_with('-') && i > 0 && args[..i].iter().any(|p| !p.starts_with('-')) {
+            sql.push(a.clone());
+        }
+        i += 1;
+    }
+    sql.extend(stdin.iter().cloned());
+    if sql.is_empty() {
+        return risk(Unknown, format!("{name} session without inline SQL"));
+    }
+    super::sql::risk(name, &sql.join("\n"))
+}
+
+pub(super) fn redis(args: &[String]) -> Risk {
+    let ops = skip_options(args, &["-h", "-p", "-a", "-n", "-u", "--user", "--pass"]);
+    let op = ops.first().map(|s| s.to_uppercase()).unwrap_or_default();
+    match op.as_str() {
+        "FLUSHALL" | "FLUSHDB" | "DEL" | "UNLINK" | "SHUTDOWN" => risk(Destructive, format!("redis-cli {op}")),
+        "" => risk(Unknown, "redis-cli interactive session"),
+        "GET" | "INFO" | "PING" | "KEYS" | "SCAN" | "TTL" | "TYPE" | "LLEN" | "HGETALL" | "MONITOR" | "DBSIZE"
+        | "CLIENT" | "SLOWLOG" | "--SCAN" | "--BIGKEYS" | "MEMORY" | "CONFIG"
+            if !(op == "CONFIG" && ops.get(1).is_some_and(|s| s.eq_ignore_ascii_case("set"))) =>
+        {
+            risk(ReadOnly, format!("redis-cli {op} only reads"))
+        }
+        _ => risk(Mutating, format!("redis-cli {op}")),
+    }
+}
+
+pub(super) fn packages(name: &str, args: &[String]) -> Risk {
+    let (sub, _) = subcommand(args);
+    match sub {
+        "list" | "show" | "search" | "policy" | "freeze" | "info" | "check" | "outdated" | "ls" | "status"
+        | "history" | "version" | "--version" => risk(ReadOnly, format!("{name} {sub} only reads")),
+        "remove" | "purge" | "uninstall" | "autoremove" | "erase" => {
+            risk(Destructive, format!("{name} {sub} removes packages"))
+        }
+        _ => risk(Mutating, format!("{name} {sub}").trim_end().to_string()),
+    }
+}
