@@ -42,7 +42,7 @@ impl Caller {
     /// Is the token still valid (not revoked)? Read through the token cache, so a revocation
     /// on another replica is seen within the cache's lifetime.
     pub async fn still_valid(&self, state: &AppState) -> bool {
-        matches!(state.tokens.authenticate(&state.store, &self.token.0).await, Ok(Some(t)) if !t.revoked)
+        matches!(state.tokens.authenticate(&state.store, &self.token.0).await, Ok(Some(_)))
     }
 
     pub fn require(&self, action: Action) -> Result<&Self, ApiError> {
@@ -94,25 +94,17 @@ impl FromRequestParts<AppState> for Caller {
             }
             return Err(ApiError::unauthorized("missing token: send Authorization: Bearer <token>"));
         };
-        if let Some(wait) = ip.and_then(|ip| state.throttle.wait(ip, Instant::now())) {
+        if let Some(wait) = state.throttle.check(ip, Instant::now()) {
             return Err(ApiError::too_many(
                 format!("too many unknown tokens from this address; try again in {} s", wait.as_secs().max(1)),
                 wait,
             ));
         }
-        match state.tokens.authenticate(&state.store, &token).await? {
-            Some(t) => {
-                if let Some(ip) = ip {
-                    state.throttle.succeeded(ip);
-                }
-                Ok(Caller::new(t.name, t.role, &token))
-            }
-            None => {
-                if let Some(ip) = ip {
-                    state.throttle.failed(ip, Instant::now());
-                }
-                Err(ApiError::unauthorized("unknown or revoked token"))
-            }
+        let found = state.tokens.authenticate(&state.store, &token).await?;
+        state.throttle.record(ip, found.is_some(), Instant::now());
+        match found {
+            Some(t) => Ok(Caller::new(t.name, t.role, &token)),
+            None => Err(ApiError::unauthorized("unknown or revoked token")),
         }
     }
 }

@@ -185,7 +185,7 @@ pub async fn pagerduty_enqueue(
     };
     // The routing key is a token: guessing it is throttled like any other (see throttle.rs).
     let ip = peer.map(|axum::Extension(c)| c.0.ip());
-    if let Some(wait) = ip.and_then(|ip| state.throttle.wait(ip, std::time::Instant::now())) {
+    if let Some(wait) = state.throttle.check(ip, std::time::Instant::now()) {
         let mut answer = (
             StatusCode::TOO_MANY_REQUESTS,
             Json(json!({ "status": "throttle event", "message": "too many unknown routing keys from this address",
@@ -195,20 +195,13 @@ pub async fn pagerduty_enqueue(
         answer.headers_mut().insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
         return answer;
     }
-    let (caller, token_id) = match state.tokens.authenticate(&state.store, &routing_key).await {
-        Ok(Some(t)) if t.role.allows(Action::Ingest) => {
-            if let Some(ip) = ip {
-                state.throttle.succeeded(ip);
-            }
-            (Caller::new(t.name, t.role, &routing_key), t.id)
-        }
-        Ok(found) => {
-            // A real token of another role is no guess: it resets the address, as in auth.rs.
-            match (found, ip) {
-                (None, Some(ip)) => state.throttle.failed(ip, std::time::Instant::now()),
-                (Some(_), Some(ip)) => state.throttle.succeeded(ip),
-                (_, None) => {}
-            }
+    let found = state.tokens.authenticate(&state.store, &routing_key).await;
+    if let Ok(found) = &found {
+        state.throttle.record(ip, found.is_some(), std::time::Instant::now());
+    }
+    let (caller, token_id) = match found {
+        Ok(Some(t)) if t.role.allows(Action::Ingest) => (Caller::new(t.name, t.role, &routing_key), t.id),
+        Ok(_) => {
             return pd_error(
                 StatusCode::BAD_REQUEST,
                 "Event object is invalid",
