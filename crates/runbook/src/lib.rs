@@ -1,8 +1,8 @@
 //! Sevwatch runbooks: parses Markdown incident runbooks into incident types, phases and
 //! runnable steps; classifies each shell command's risk; lints runbooks; binds responder
 //! values into commands safely; and links firing alerts to runbook sections. Pure: it only
-//! reads the text it is given (no files, network or processes), except [`exec`], which runs one
-//! step in a shell.
+//! reads the text it is given (no files, network or processes), except [`session`], which runs
+//! a run's steps in one shell session.
 
 mod bind;
 mod classify;
@@ -15,6 +15,7 @@ mod name;
 mod placeholders;
 mod rules;
 mod sections;
+pub mod session;
 mod severity;
 mod steps;
 
