@@ -20,7 +20,6 @@ mod route;
 mod severity_map;
 mod silence;
 pub mod source;
-mod toml_check;
 
 pub use config::AlertConfig;
 pub use decide::{auto_resolve, decide, AlertDecision, AlertOutcome, AlertRecord, AutoResolve, Ctx, Suppression};

@@ -1,6 +1,7 @@
 //! Unit tests of `config`, kept apart so the rules read on their own.
 
 use super::*;
+use crate::{Duration, Phase, Severity};
 
 #[test]
 fn an_empty_file_gives_the_defaults() {

@@ -9,7 +9,7 @@
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use toml::{Table, Value};
+use toml::Table;
 
 use super::defaults;
 use super::escalation::{BusinessHours, EscalationPolicy, Step, Target};
@@ -17,8 +17,12 @@ use super::references;
 use super::rotation::{Rotation, MIN_LENGTH};
 use super::schedule::{Layer, Override, Schedule};
 use super::user::{ContactMethod, User};
+use crate::config::check::{walk, Check, Problems};
 use crate::config::ConfigProblem;
 use crate::{Duration, Severity};
+
+/// A kebab-case id (`vp-engineering`): users, schedules and policies.
+pub use crate::config::check::is_kebab_case as is_id;
 
 /// Users, schedules and escalation policies in force.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,424 +61,254 @@ const MAX_REPEAT: i64 = 20;
 /// every problem to `problems`. Keys other than `users`, `schedules` and
 /// `escalation_policies` are left to the caller.
 pub fn parse(t: &Table, path: &str, problems: &mut Vec<ConfigProblem>) -> OnCallConfig {
-    let mut c = Checker { problems, prefix: path };
+    walk(t, path, problems, read)
+}
+
+/// The on-call keys of the table `c` as one part of a whole file's walk.
+pub(crate) fn read(c: &Check<'_>) -> OnCallConfig {
     let mut cfg = OnCallConfig::default();
     // Where each entry came from, for reference problems found after merging.
-    let mut user_paths: Vec<String> =
-        cfg.users.iter().map(|u| format!("{}(default {})", c.key("users"), u.id)).collect();
-    let mut sched_paths: Vec<String> =
-        cfg.schedules.iter().map(|s| format!("{}(default {})", c.key("schedules"), s.id)).collect();
-    let mut policy_paths: Vec<String> =
-        cfg.policies.iter().map(|p| format!("{}(default {})", c.key("escalation_policies"), p.id)).collect();
-
-    for (p, item) in c.entries(t, "users") {
-        if let Some(u) = c.user(item, &p) {
-            merge(&mut cfg.users, &mut user_paths, u, p, |u| &u.id, &mut c);
+    let from_defaults = |key: &str, ids: Vec<&String>| -> Vec<String> {
+        ids.into_iter().map(|id| format!("{}(default {id})", c.key_path(key))).collect()
+    };
+    let mut user_paths = from_defaults("users", cfg.users.iter().map(|u| &u.id).collect());
+    let mut sched_paths = from_defaults("schedules", cfg.schedules.iter().map(|s| &s.id).collect());
+    let mut policy_paths = from_defaults("escalation_policies", cfg.policies.iter().map(|p| &p.id).collect());
+    for uc in c.tables("users") {
+        if let Some(u) = user(&uc) {
+            merge(&mut cfg.users, &mut user_paths, u, &uc, |u| &u.id);
         }
     }
-    for (p, item) in c.entries(t, "schedules") {
-        if let Some(s) = c.schedule(item, &p) {
-            merge(&mut cfg.schedules, &mut sched_paths, s, p, |s| &s.id, &mut c);
+    for sc in c.tables("schedules") {
+        if let Some(s) = schedule(&sc) {
+            merge(&mut cfg.schedules, &mut sched_paths, s, &sc, |s| &s.id);
         }
     }
-    for (p, item) in c.entries(t, "escalation_policies") {
-        if let Some(pol) = c.policy(item, &p) {
-            merge(&mut cfg.policies, &mut policy_paths, pol, p, |p| &p.id, &mut c);
+    for pc in c.tables("escalation_policies") {
+        if let Some(p) = policy(&pc) {
+            merge(&mut cfg.policies, &mut policy_paths, p, &pc, |p| &p.id);
         }
     }
-    references::check(&cfg, &sched_paths, &policy_paths, c.problems);
+    references::check(&cfg, &sched_paths, &policy_paths, c.problems());
     cfg
 }
 
 /// Replace the default with the same id, or append; a second entry with an id already
 /// given in this file is a duplicate.
-fn merge<T>(
-    list: &mut Vec<T>,
-    paths: &mut Vec<String>,
-    item: T,
-    path: String,
-    id: impl Fn(&T) -> &String,
-    c: &mut Checker<'_>,
-) {
+fn merge<T>(list: &mut Vec<T>, paths: &mut Vec<String>, item: T, c: &Check<'_>, id: impl Fn(&T) -> &String) {
     match list.iter().position(|x| id(x) == id(&item)) {
         Some(i) if !paths[i].contains("(default ") => {
-            c.err(format!("{path}.id"), format!("duplicate id {:?} (first at {})", id(&item), paths[i]));
+            c.report("id", format!("duplicate id {:?} (first at {})", id(&item), paths[i]));
         }
         Some(i) => {
             list[i] = item;
-            paths[i] = path;
+            paths[i] = c.path().to_string();
         }
         None => {
             list.push(item);
-            paths.push(path);
+            paths.push(c.path().to_string());
         }
     }
 }
 
-struct Checker<'a> {
-    problems: &'a mut Vec<ConfigProblem>,
-    prefix: &'a str,
+fn id(c: &Check<'_>) -> Option<String> {
+    c.required("id", "");
+    c.kebab_id("id", "vp-engineering")
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
-/// A kebab-case id (`vp-engineering`): users, schedules and policies.
-pub fn is_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-fn time_zone(name: &str) -> Result<TimeZone, String> {
-    // UTC needs no time zone database, so a machine without one can still run the defaults.
-    if name.eq_ignore_ascii_case("UTC") || name == "Etc/UTC" {
-        return Ok(TimeZone::UTC);
-    }
-    TimeZone::get(name)
-        .map_err(|_| format!("unknown time zone {name:?} (expected an IANA name like \"Europe/Berlin\")"))
-}
-
-impl Checker<'_> {
-    fn key(&self, k: &str) -> String {
-        join(self.prefix, k)
-    }
-
-    fn err(&mut self, path: String, message: impl Into<String>) {
-        self.problems.push(ConfigProblem { path, message: message.into() });
-    }
-
-    fn only_keys(&mut self, t: &Table, path: &str, known: &[&str]) {
-        for k in t.keys() {
-            if !known.contains(&k.as_str()) {
-                self.err(join(path, k), format!("unknown key (expected one of: {})", known.join(", ")));
-            }
-        }
-    }
-
-    /// `[[key]]` entries of `t` with their paths (`schedules[2]`).
-    fn entries<'t>(&mut self, t: &'t Table, key: &str) -> Vec<(String, &'t Table)> {
-        self.entries_at(t, &self.key(key), key)
-    }
-
-    fn entries_at<'t>(&mut self, t: &'t Table, path: &str, key: &str) -> Vec<(String, &'t Table)> {
-        let Some(v) = t.get(key) else { return Vec::new() };
-        let Some(items) = v.as_array() else {
-            self.err(path.to_string(), format!("expected an array of tables ([[{key}]]), found {}", v.type_str()));
-            return Vec::new();
+fn user(c: &Check<'_>) -> Option<User> {
+    c.known_keys(&["id", "name", "contacts"]);
+    let id = id(c);
+    let name = c.line("name");
+    let mut contacts = Vec::new();
+    for cc in c.tables("contacts") {
+        let kinds: Vec<&str> = cc.keys().collect();
+        let [kind] = kinds.as_slice() else {
+            cc.report_here(format!(
+                "expected exactly one of {} (like {{ email = \"a@example.com\" }})",
+                ContactMethod::KINDS.join(", ")
+            ));
+            continue;
         };
-        let mut out = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            match item.as_table() {
-                Some(it) => out.push((format!("{path}[{i}]"), it)),
-                None => self.err(format!("{path}[{i}]"), format!("expected a table, found {}", item.type_str())),
-            }
+        contacts.extend(cc.parsed(kind, |v| ContactMethod::parse(kind, v)));
+    }
+    let id = id?;
+    Some(User { name: name.unwrap_or_else(|| id.clone()), id, contacts })
+}
+
+fn schedule(c: &Check<'_>) -> Option<Schedule> {
+    c.known_keys(&["id", "name", "time_zone", "layers", "overrides"]);
+    let id = id(c);
+    let name = c.line("name");
+    let zone = c.time_zone("time_zone");
+    let tz_ok = zone.is_some() || !c.has("time_zone");
+    let zone = zone.unwrap_or(TimeZone::UTC);
+    let layer_checks = c.tables("layers");
+    if layer_checks.is_empty() && !c.has("layers") {
+        c.report("layers", "a schedule needs at least one [[schedules.layers]]");
+    }
+    let mut layers = Vec::new();
+    let mut layer_paths = Vec::new();
+    for lc in layer_checks {
+        if let Some(l) = layer(&lc, &zone) {
+            layers.push(l);
+            layer_paths.push(lc.path().to_string());
         }
-        out
     }
+    overlapping_layers(c.problems(), &layers, &layer_paths);
+    let overrides = c.tables("overrides").iter().filter_map(|oc| override_(oc, &zone, &layers)).collect();
+    let id = id?;
+    tz_ok.then(|| Schedule { name: name.unwrap_or_else(|| id.clone()), id, layers, overrides })
+}
 
-    fn string(&mut self, t: &Table, path: &str, key: &str) -> Option<String> {
-        match t.get(key)? {
-            Value::String(s) => Some(s.clone()),
-            other => {
-                self.err(join(path, key), format!("expected a string, found {}", other.type_str()));
-                None
-            }
-        }
+fn layer(c: &Check<'_>, schedule_zone: &TimeZone) -> Option<Layer> {
+    c.known_keys(&["name", "users", "rotation", "handoff", "start", "end", "time_zone"]);
+    c.required("name", "");
+    let name = c.line("name");
+    c.required("users", "");
+    let users = c.strings("users");
+    if users.as_ref().is_some_and(Vec::is_empty) {
+        c.report("users", "must name at least one user");
     }
-
-    fn required(&mut self, t: &Table, path: &str, key: &str) -> Option<String> {
-        if !t.contains_key(key) {
-            self.err(join(path, key), "is required");
-        }
-        self.string(t, path, key)
-    }
-
-    fn parsed<T>(&mut self, t: &Table, path: &str, key: &str, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
-        let s = self.string(t, path, key)?;
-        parse(&s).map_err(|e| self.err(join(path, key), e)).ok()
-    }
-
-    fn id(&mut self, t: &Table, path: &str) -> Option<String> {
-        let id = self.required(t, path, "id")?;
-        if is_id(&id) {
-            Some(id)
+    c.required("rotation", "(\"daily\", \"weekly\" or a length like \"3d\" or \"12h\")");
+    let length = c.parsed("rotation", |v| {
+        let d = match v.trim() {
+            "daily" => Duration::from_days(1),
+            "weekly" => Duration::from_days(7),
+            other => other.parse::<Duration>().map_err(|e| format!("{e}, or \"daily\" or \"weekly\""))?,
+        };
+        if d == Duration::ZERO {
+            Err("a rotation cannot have zero length".into())
+        } else if d < MIN_LENGTH {
+            Err(format!("{d} is shorter than the shortest rotation, {MIN_LENGTH}"))
         } else {
-            self.err(join(path, "id"), format!("{id:?} is not a kebab-case id like \"vp-engineering\""));
-            None
+            Ok(d)
         }
+    });
+    let handoff = if c.has("handoff") { c.time_of_day("handoff") } else { Some(Time::constant(9, 0, 0, 0)) };
+    let date = |v: &str| v.parse::<Date>().map_err(|_| format!("{v:?} is not a date like \"2026-01-05\""));
+    c.required("start", "");
+    let start = c.parsed("start", date);
+    let end = c.parsed("end", date);
+    let zone = if c.has("time_zone") { c.time_zone("time_zone") } else { Some(schedule_zone.clone()) };
+    let rotation = Rotation { users: users?, length: length?, handoff: handoff?, time_zone: zone?, start: start? };
+    let layer = Layer { name: name?, rotation, end };
+    let (Some(s), e) = (layer.starts_at(), layer.ends_at()) else {
+        c.report("start", "is outside the supported range of dates");
+        return None;
+    };
+    if layer.end.is_some() && e.is_none_or(|e| e <= s) {
+        c.report("end", "must be after start");
+        return None;
     }
+    Some(layer)
+}
 
-    fn strings(&mut self, t: &Table, path: &str, key: &str) -> Option<Vec<String>> {
-        let v = t.get(key)?;
-        let Some(items) = v.as_array() else {
-            self.err(join(path, key), format!("expected an array of strings, found {}", v.type_str()));
-            return None;
-        };
-        let mut out = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            match item.as_str() {
-                Some(s) => out.push(s.to_string()),
-                None => self.err(format!("{}[{i}]", join(path, key)), "expected a string"),
-            }
-        }
-        Some(out)
-    }
-
-    fn user(&mut self, t: &Table, path: &str) -> Option<User> {
-        self.only_keys(t, path, &["id", "name", "contacts"]);
-        let id = self.id(t, path);
-        let name = self.string(t, path, "name");
-        let mut contacts = Vec::new();
-        let cpath = join(path, "contacts");
-        for (p, ct) in self.entries_at(t, &cpath, "contacts") {
-            let kinds: Vec<&String> = ct.keys().collect();
-            let [kind] = kinds.as_slice() else {
-                self.err(
-                    p,
-                    format!(
-                        "expected exactly one of {} (like {{ email = \"a@example.com\" }})",
-                        ContactMethod::KINDS.join(", ")
-                    ),
+/// Entries of one layer name replace each other over time and must not overlap.
+fn overlapping_layers(problems: &Problems, layers: &[Layer], paths: &[String]) {
+    let span = |l: &Layer| (l.starts_at().unwrap_or(Timestamp::MIN), l.ends_at().unwrap_or(Timestamp::MAX));
+    for (j, b) in layers.iter().enumerate() {
+        for (i, a) in layers[..j].iter().enumerate() {
+            let ((a0, a1), (b0, b1)) = (span(a), span(b));
+            if a.name == b.name && a0 < b1 && b0 < a1 {
+                problems.report(
+                    format!("{}.name", paths[j]),
+                    format!("layer {:?} overlaps {} in time (give it an end date or another name)", b.name, paths[i]),
                 );
-                continue;
-            };
-            let kpath = join(&p, kind);
-            match ct[kind.as_str()].as_str().map(|v| ContactMethod::parse(kind, v)) {
-                Some(Ok(m)) => contacts.push(m),
-                Some(Err(e)) => self.err(kpath, e),
-                None => self.err(kpath, "expected a string"),
-            }
-        }
-        let id = id?;
-        Some(User { name: name.unwrap_or_else(|| id.clone()), id, contacts })
-    }
-
-    fn schedule(&mut self, t: &Table, path: &str) -> Option<Schedule> {
-        self.only_keys(t, path, &["id", "name", "time_zone", "layers", "overrides"]);
-        let id = self.id(t, path);
-        let name = self.string(t, path, "name");
-        let zone = self.parsed(t, path, "time_zone", time_zone);
-        let tz_ok = zone.is_some() || !t.contains_key("time_zone");
-        let zone = zone.unwrap_or(TimeZone::UTC);
-        let mut layers = Vec::new();
-        let layer_entries = self.entries_at(t, &join(path, "layers"), "layers");
-        if layer_entries.is_empty() && !t.contains_key("layers") {
-            self.err(join(path, "layers"), "a schedule needs at least one [[schedules.layers]]");
-        }
-        let mut layer_paths = Vec::new();
-        for (p, lt) in layer_entries {
-            if let Some(l) = self.layer(lt, &p, &zone) {
-                layers.push(l);
-                layer_paths.push(p);
-            }
-        }
-        self.overlapping_layers(&layers, &layer_paths);
-        let mut overrides = Vec::new();
-        for (p, ot) in self.entries_at(t, &join(path, "overrides"), "overrides") {
-            if let Some(o) = self.override_(ot, &p, &zone, &layers) {
-                overrides.push(o);
-            }
-        }
-        let id = id?;
-        tz_ok.then(|| Schedule { name: name.unwrap_or_else(|| id.clone()), id, layers, overrides })
-    }
-
-    fn layer(&mut self, t: &Table, path: &str, schedule_zone: &TimeZone) -> Option<Layer> {
-        self.only_keys(t, path, &["name", "users", "rotation", "handoff", "start", "end", "time_zone"]);
-        let name = self.required(t, path, "name");
-        let users = self.strings(t, path, "users");
-        match &users {
-            Some(u) if u.is_empty() => self.err(join(path, "users"), "must name at least one user"),
-            None if !t.contains_key("users") => self.err(join(path, "users"), "is required"),
-            _ => {}
-        }
-        if !t.contains_key("rotation") {
-            self.err(join(path, "rotation"), "is required (\"daily\", \"weekly\" or a length like \"3d\" or \"12h\")");
-        }
-        let length = self.parsed(t, path, "rotation", |v| {
-            let d = match v.trim() {
-                "daily" => Duration::from_days(1),
-                "weekly" => Duration::from_days(7),
-                other => other.parse::<Duration>().map_err(|e| format!("{e}, or \"daily\" or \"weekly\""))?,
-            };
-            if d == Duration::ZERO {
-                Err("a rotation cannot have zero length".into())
-            } else if d < MIN_LENGTH {
-                Err(format!("{d} is shorter than the shortest rotation, {MIN_LENGTH}"))
-            } else {
-                Ok(d)
-            }
-        });
-        let handoff = match t.contains_key("handoff") {
-            true => self.parsed(t, path, "handoff", |v| {
-                v.parse::<Time>().map_err(|_| format!("{v:?} is not a time of day like \"09:00\""))
-            }),
-            false => Some(Time::constant(9, 0, 0, 0)),
-        };
-        let date = |v: &str| v.parse::<Date>().map_err(|_| format!("{v:?} is not a date like \"2026-01-05\""));
-        let start =
-            self.required(t, path, "start").and_then(|v| date(&v).map_err(|e| self.err(join(path, "start"), e)).ok());
-        let end = self.parsed(t, path, "end", date);
-        let zone = match t.contains_key("time_zone") {
-            true => self.parsed(t, path, "time_zone", time_zone),
-            false => Some(schedule_zone.clone()),
-        };
-        let rotation = Rotation { users: users?, length: length?, handoff: handoff?, time_zone: zone?, start: start? };
-        let layer = Layer { name: name?, rotation, end };
-        let (Some(s), e) = (layer.starts_at(), layer.ends_at()) else {
-            self.err(join(path, "start"), "is outside the supported range of dates");
-            return None;
-        };
-        if layer.end.is_some() && e.is_none_or(|e| e <= s) {
-            self.err(join(path, "end"), "must be after start");
-            return None;
-        }
-        Some(layer)
-    }
-
-    /// Entries of one layer name replace each other over time and must not overlap.
-    fn overlapping_layers(&mut self, layers: &[Layer], paths: &[String]) {
-        let span = |l: &Layer| (l.starts_at().unwrap_or(Timestamp::MIN), l.ends_at().unwrap_or(Timestamp::MAX));
-        for (j, b) in layers.iter().enumerate() {
-            for (i, a) in layers[..j].iter().enumerate() {
-                let ((a0, a1), (b0, b1)) = (span(a), span(b));
-                if a.name == b.name && a0 < b1 && b0 < a1 {
-                    self.err(
-                        join(&paths[j], "name"),
-                        format!(
-                            "layer {:?} overlaps {} in time (give it an end date or another name)",
-                            b.name, paths[i]
-                        ),
-                    );
-                }
             }
         }
     }
+}
 
-    fn override_(&mut self, t: &Table, path: &str, zone: &TimeZone, layers: &[Layer]) -> Option<Override> {
-        self.only_keys(t, path, &["user", "start", "end", "layer"]);
-        let user = self.required(t, path, "user");
-        // An instant with an offset, or a local date-time read in the schedule's zone.
-        let instant = |v: &str| {
-            v.parse::<Timestamp>()
-                .or_else(|_| {
-                    v.parse::<DateTime>()
-                        .map_err(|_| ())
-                        .and_then(|dt| dt.to_zoned(zone.clone()).map(|z| z.timestamp()).map_err(|_| ()))
-                })
-                .map_err(|_| format!("{v:?} is not a time like \"2026-03-06T18:00:00Z\" or \"2026-03-06T18:00\""))
-        };
-        let start = self
-            .required(t, path, "start")
-            .and_then(|v| instant(&v).map_err(|e| self.err(join(path, "start"), e)).ok());
-        let end =
-            self.required(t, path, "end").and_then(|v| instant(&v).map_err(|e| self.err(join(path, "end"), e)).ok());
-        let layer = self.string(t, path, "layer");
-        if let Some(l) = &layer {
-            if !layers.iter().any(|x| &x.name == l) {
-                self.err(join(path, "layer"), format!("no layer named {l:?} in this schedule"));
-            }
-        }
-        let (start, end) = (start?, end?);
-        if end <= start {
-            self.err(join(path, "end"), "must be after start");
-            return None;
-        }
-        Some(Override { user: user?, start, end, layer })
+fn override_(c: &Check<'_>, zone: &TimeZone, layers: &[Layer]) -> Option<Override> {
+    c.known_keys(&["user", "start", "end", "layer"]);
+    c.required("user", "");
+    let user = c.line("user");
+    // An instant with an offset, or a local date-time read in the schedule's zone.
+    let instant = |v: &str| {
+        v.parse::<Timestamp>()
+            .or_else(|_| {
+                v.parse::<DateTime>()
+                    .map_err(|_| ())
+                    .and_then(|dt| dt.to_zoned(zone.clone()).map(|z| z.timestamp()).map_err(|_| ()))
+            })
+            .map_err(|_| format!("{v:?} is not a time like \"2026-03-06T18:00:00Z\" or \"2026-03-06T18:00\""))
+    };
+    c.required("start", "");
+    let start = c.parsed("start", instant);
+    c.required("end", "");
+    let end = c.parsed("end", instant);
+    let layer = c.line("layer");
+    if let Some(l) = layer.as_ref().filter(|l| !layers.iter().any(|x| &&x.name == l)) {
+        c.report("layer", format!("no layer named {l:?} in this schedule"));
     }
+    let (start, end) = (start?, end?);
+    if end <= start {
+        c.report("end", "must be after start");
+        return None;
+    }
+    Some(Override { user: user?, start, end, layer })
+}
 
-    fn policy(&mut self, t: &Table, path: &str) -> Option<EscalationPolicy> {
-        self.only_keys(t, path, &["id", "name", "steps", "repeat", "repeat_every", "business_hours"]);
-        let id = self.id(t, path);
-        let name = self.string(t, path, "name");
-        let mut steps = Vec::new();
-        let mut ok = true;
-        let spath = join(path, "steps");
-        for (p, st) in self.entries_at(t, &spath, "steps") {
-            self.only_keys(st, &p, &["delay", "targets"]);
-            let delay = match st.contains_key("delay") {
-                true => self.parsed(st, &p, "delay", |v| v.parse::<Duration>().map_err(|e| e.to_string())),
-                false => Some(Duration::ZERO),
-            };
-            let mut targets = Vec::new();
-            let raw = self.strings(st, &p, "targets").unwrap_or_default();
-            if raw.is_empty() {
-                self.err(join(&p, "targets"), "a step needs at least one target");
-            }
-            for (k, s) in raw.iter().enumerate() {
-                match s.parse::<Target>() {
-                    Ok(target) => targets.push(target),
-                    Err(e) => self.err(format!("{p}.targets[{k}]"), e),
-                }
-            }
-            match (delay, steps.last()) {
-                (Some(d), Some(Step { delay: prev, .. })) if d < *prev => {
-                    self.err(join(&p, "delay"), format!("steps must be in order of delay ({d} comes after {prev})"));
-                    ok = false;
-                }
-                (Some(delay), _) => steps.push(Step { delay, targets }),
-                (None, _) => ok = false,
-            }
+fn policy(c: &Check<'_>) -> Option<EscalationPolicy> {
+    c.known_keys(&["id", "name", "steps", "repeat", "repeat_every", "business_hours"]);
+    let id = id(c);
+    let name = c.line("name");
+    let mut steps: Vec<Step> = Vec::new();
+    let mut ok = true;
+    for sc in c.tables("steps") {
+        sc.known_keys(&["delay", "targets"]);
+        let delay = if sc.has("delay") { sc.duration("delay") } else { Some(Duration::ZERO) };
+        let targets = sc.parsed_strings("targets", |s| s.parse::<Target>());
+        if targets.as_ref().map_or(!sc.has("targets"), Vec::is_empty) {
+            sc.report("targets", "a step needs at least one target");
         }
-        let repeat = match t.get("repeat") {
-            None => 0,
-            Some(Value::Integer(n)) if (0..=MAX_REPEAT).contains(n) => u32::try_from(*n).expect("bounded above"),
-            Some(_) => {
-                self.err(join(path, "repeat"), format!("expected an integer from 0 to {MAX_REPEAT}"));
-                ok = false;
-                0
-            }
-        };
-        let every = self.parsed(t, path, "repeat_every", |v| v.parse::<Duration>().map_err(|e| e.to_string()));
-        let last = steps.last().map_or(Duration::ZERO, |s| s.delay);
-        match every {
-            None if repeat > 0 && !t.contains_key("repeat_every") => {
-                self.err(join(path, "repeat_every"), "is required when repeat is more than 0");
+        match (delay, steps.last()) {
+            (Some(d), Some(Step { delay: prev, .. })) if d < *prev => {
+                sc.report("delay", format!("steps must be in order of delay ({d} comes after {prev})"));
                 ok = false;
             }
-            Some(e) if e <= last => {
-                self.err(join(path, "repeat_every"), format!("must be longer than the last step's delay ({last})"));
-                ok = false;
-            }
-            _ => {}
+            (Some(delay), _) => steps.push(Step { delay, targets: targets.unwrap_or_default() }),
+            (None, _) => ok = false,
         }
-        let business_hours = match t.get("business_hours") {
-            None => None,
-            Some(Value::Table(b)) => {
-                let bp = join(path, "business_hours");
-                self.only_keys(b, &bp, &["time_zone", "open", "close"]);
-                let time =
-                    |v: &str| v.parse::<Time>().map_err(|_| format!("{v:?} is not a time of day like \"09:00\""));
-                let zone = self.parsed(b, &bp, "time_zone", time_zone);
-                let open = self.parsed(b, &bp, "open", time).unwrap_or(Time::constant(9, 0, 0, 0));
-                let close = self.parsed(b, &bp, "close", time).unwrap_or(Time::constant(17, 0, 0, 0));
-                if close <= open {
-                    self.err(join(&bp, "close"), "must be later than open");
-                    ok = false;
-                }
-                Some(BusinessHours { time_zone: zone.unwrap_or(TimeZone::UTC), open, close })
-            }
-            Some(other) => {
-                self.err(join(path, "business_hours"), format!("expected a table, found {}", other.type_str()));
-                None
-            }
-        };
-        let id = id?;
-        ok.then(|| EscalationPolicy {
-            name: name.unwrap_or_else(|| id.clone()),
-            id,
-            steps,
-            repeat,
-            repeat_every: every,
-            business_hours,
-        })
     }
+    let repeat = match c.has("repeat") {
+        false => Some(0),
+        true => c.integer("repeat", 0..=MAX_REPEAT).map(|n| u32::try_from(n).expect("bounded by the range above")),
+    };
+    ok &= repeat.is_some();
+    let repeat = repeat.unwrap_or(0);
+    let every = c.duration("repeat_every");
+    let last = steps.last().map_or(Duration::ZERO, |s| s.delay);
+    match every {
+        None if repeat > 0 && !c.has("repeat_every") => {
+            c.report("repeat_every", "is required when repeat is more than 0");
+            ok = false;
+        }
+        Some(e) if e <= last => {
+            c.report("repeat_every", format!("must be longer than the last step's delay ({last})"));
+            ok = false;
+        }
+        _ => {}
+    }
+    let business_hours = c.table("business_hours").map(|b| {
+        b.known_keys(&["time_zone", "open", "close"]);
+        let zone = b.time_zone("time_zone");
+        let open = b.time_of_day("open").unwrap_or(Time::constant(9, 0, 0, 0));
+        let close = b.time_of_day("close").unwrap_or(Time::constant(17, 0, 0, 0));
+        if close <= open {
+            b.report("close", "must be later than open");
+            ok = false;
+        }
+        BusinessHours { time_zone: zone.unwrap_or(TimeZone::UTC), open, close }
+    });
+    let id = id?;
+    ok.then(|| EscalationPolicy {
+        name: name.unwrap_or_else(|| id.clone()),
+        id,
+        steps,
+        repeat,
+        repeat_every: every,
+        business_hours,
+    })
 }

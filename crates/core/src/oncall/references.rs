@@ -7,17 +7,12 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::config::OnCallConfig;
 use super::escalation::Target;
-use crate::config::ConfigProblem;
+use crate::config::check::Problems;
 
 /// Report references that do not resolve, and policy targets that form loops. The paths
 /// give where each schedule and policy came from (`schedules[2]`, or `schedules(default default)`).
-pub(super) fn check(
-    cfg: &OnCallConfig,
-    sched_paths: &[String],
-    policy_paths: &[String],
-    problems: &mut Vec<ConfigProblem>,
-) {
-    let mut err = |path: String, message: String| problems.push(ConfigProblem { path, message });
+pub(super) fn check(cfg: &OnCallConfig, sched_paths: &[String], policy_paths: &[String], problems: &Problems) {
+    let err = |path: String, message: String| problems.report(path, message);
     let known_user = |id: &str| cfg.users.iter().any(|u| u.id == id);
     for (s, sp) in cfg.schedules.iter().zip(sched_paths) {
         for (i, l) in s.layers.iter().enumerate() {
