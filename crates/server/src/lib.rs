@@ -9,6 +9,7 @@
 mod auth;
 pub mod bootstrap;
 pub mod checkpoint;
+pub mod clock;
 mod connection;
 pub mod engine;
 mod error;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub templates: Arc<sevwatch_notify::Templates>,
     /// The chain key and checkpoint anchor; without one, `verify` checks the unkeyed chains only.
     pub chain_anchor: Option<Arc<checkpoint::ChainAnchor>>,
+    /// The time every handler stamps its command with (see `clock.rs`).
+    pub clock: Arc<dyn clock::Clock>,
     tokens: Arc<token_cache::TokenCache>,
     throttle: Arc<throttle::AuthThrottle>,
 }
@@ -59,6 +62,7 @@ impl AppState {
             config: Arc::new(config),
             templates,
             chain_anchor: None,
+            clock: Arc::new(clock::SystemClock),
             tokens: Arc::default(),
             throttle: Arc::default(),
         }
@@ -68,6 +72,17 @@ impl AppState {
     pub fn with_chain_anchor(mut self, anchor: Arc<checkpoint::ChainAnchor>) -> Self {
         self.chain_anchor = Some(anchor);
         self
+    }
+
+    /// Read the time from `clock` instead of the system clock (tests move a `ManualClock`).
+    pub fn with_clock(mut self, clock: Arc<dyn clock::Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by this app's clock.
+    pub fn now(&self) -> sevwatch_core::Timestamp {
+        self.clock.now()
     }
 }
 

@@ -86,7 +86,7 @@ pub async fn create_silence(
             m.parse::<Matcher>().map_err(|e| ApiError::invalid(&format!("matchers[{i}]"), format!("{m:?}: {e}")))?,
         );
     }
-    let now = Timestamp::now();
+    let now = state.now();
     let starts_at = req.starts_at.as_deref().map(|v| time("starts_at", v)).transpose()?.unwrap_or(now);
     let ends_at = match (req.ends_at.as_deref(), req.duration.as_deref()) {
         (Some(e), None) => time("ends_at", e)?,
@@ -139,7 +139,7 @@ pub async fn list_silences(
     ApiQuery(q): ApiQuery<SilenceQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Action::Read)?;
-    let s = state.store.silences(Timestamp::now(), q.all.unwrap_or(false)).await?;
+    let s = state.store.silences(state.now(), q.all.unwrap_or(false)).await?;
     Ok(Json(serde_json::json!({ "silences": s })))
 }
 
@@ -152,7 +152,7 @@ pub async fn expire_silence(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Action::Respond)?;
-    if state.store.expire_silence(&id, Timestamp::now()).await? {
+    if state.store.expire_silence(&id, state.now()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("no running silence {id:?}")))

@@ -63,7 +63,7 @@ pub async fn preview(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Action::Read)?;
     let extra: BTreeMap<String, String> = extra.into_iter().collect();
-    let (id, rendered) = render(&state, &id, &template, &extra, Timestamp::now()).await?;
+    let (id, rendered) = render(&state, &id, &template, &extra, state.now()).await?;
     Ok(Json(
         serde_json::json!({ "incident": id.to_string(), "template": template, "subject": rendered.subject, "body": rendered.body }),
     ))
@@ -104,7 +104,7 @@ pub async fn send(
             ));
         }
     }
-    let now = Timestamp::now();
+    let now = state.now();
     let (id, rendered) = render(&state, &id, &template, &req.fields, now).await?;
     let command = Command::PostUpdate {
         template: template.clone(),

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use sevwatch_core::{Action, Command, IncidentId, Severity, Status, Timestamp};
+use sevwatch_core::{Action, Command, IncidentId, Severity, Status};
 use sevwatch_store::{Anchor, IncidentOp, IncidentVerification, ListFilter};
 use utoipa::{IntoParams, ToSchema};
 
@@ -52,7 +52,7 @@ async fn run(
     command: Command,
 ) -> Result<IncidentView, ApiError> {
     caller.require(Action::Respond)?;
-    let now = Timestamp::now();
+    let now = state.now();
     let w = state.store.execute(IncidentOp { target, command, actor: caller.name.clone(), now }).await?;
     Ok(IncidentView::new(w.incident, &w.events, state.store.policy(), now))
 }
@@ -131,7 +131,7 @@ pub async fn list(
     }
     let filter = ListFilter { statuses, severities, service, before, limit };
     let found = state.store.list_incidents(&filter).await?;
-    let now = Timestamp::now();
+    let now = state.now();
     let next_cursor = (found.len() == limit as usize).then(|| found.last().map(|i| i.id.to_string())).flatten();
     let incidents = found.into_iter().map(|i| IncidentView::new(i, &[], state.store.policy(), now)).collect();
     Ok(Json(IncidentList { incidents, next_cursor }))
@@ -150,7 +150,7 @@ pub async fn show(
     let inc = state.store.incident(id).await?;
     let recent = state.store.timeline(id, (inc.event_count - 10).max(0), 10).await?;
     let suggestions = suggest_runbooks(&state, &inc).await?;
-    let mut view = IncidentView::new(inc, &recent, state.store.policy(), Timestamp::now());
+    let mut view = IncidentView::new(inc, &recent, state.store.policy(), state.now());
     view.suggested_runbooks = Some(suggestions);
     Ok(Json(view))
 }
@@ -401,7 +401,7 @@ pub async fn verify(
     caller.require(Action::Read)?;
     let id = incident_id(&id)?;
     let (latest, _) = latest_checkpoint(&state).await?;
-    let anchor = state.chain_anchor.is_some().then_some(Anchor { checkpoint: latest.as_ref(), now: Timestamp::now() });
+    let anchor = state.chain_anchor.is_some().then_some(Anchor { checkpoint: latest.as_ref(), now: state.now() });
     Ok(Json(state.store.verify_anchored(id, anchor).await?))
 }
 
@@ -422,7 +422,7 @@ pub struct VerifyAll {
 pub async fn verify_all(State(state): State<AppState>, caller: Caller) -> Result<Json<VerifyAll>, ApiError> {
     caller.require(Action::Read)?;
     let (latest, checkpoint) = latest_checkpoint(&state).await?;
-    let anchor = state.chain_anchor.is_some().then_some(Anchor { checkpoint: latest.as_ref(), now: Timestamp::now() });
+    let anchor = state.chain_anchor.is_some().then_some(Anchor { checkpoint: latest.as_ref(), now: state.now() });
     let all = state.store.verify_all_anchored(anchor).await?;
     let events = all.iter().map(|v| v.events).sum();
     let incidents = all.len();

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use sevwatch_core::alert::source::{alertmanager, generic, grafana, pagerduty};
 use sevwatch_core::alert::{Alert, AlertSource, AlertStatus, Notification, ParseError};
-use sevwatch_core::{Action, IncidentId, Timestamp};
+use sevwatch_core::{Action, IncidentId};
 use sevwatch_store::{AlertsOp, AlertsWritten};
 
 use crate::auth::Caller;
@@ -60,7 +60,7 @@ async fn ingest(
     alerts: Vec<Alert>,
     acknowledge: Vec<String>,
 ) -> Result<AlertsWritten, ApiError> {
-    let op = AlertsOp { alerts, acknowledge, actor: caller.name.clone(), now: Timestamp::now() };
+    let op = AlertsOp { alerts, acknowledge, actor: caller.name.clone(), now: state.now() };
     Ok(state.store.ingest(op).await?)
 }
 

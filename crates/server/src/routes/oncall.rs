@@ -34,9 +34,9 @@ fn schedule<'a>(state: &'a AppState, id: &str) -> Result<&'a Schedule, ApiError>
     })
 }
 
-fn at(q: Option<&str>) -> Result<Timestamp, ApiError> {
+fn at(q: Option<&str>, now: Timestamp) -> Result<Timestamp, ApiError> {
     match q {
-        None | Some("") => Ok(Timestamp::now()),
+        None | Some("") => Ok(now),
         Some(v) => v.parse().map_err(|e| ApiError::invalid("at", format!("{v:?} is not an RFC 3339 time: {e}"))),
     }
 }
@@ -48,7 +48,7 @@ pub async fn list_schedules(
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Action::Read)?;
-    let now = Timestamp::now();
+    let now = state.now();
     let list: Vec<serde_json::Value> = state
         .store
         .oncall()
@@ -76,7 +76,7 @@ pub async fn who_is_on_call(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Action::Read)?;
     let s = schedule(&state, &id)?;
-    let when = at(q.at.as_deref())?;
+    let when = at(q.at.as_deref(), state.now())?;
     Ok(Json(serde_json::json!({ "schedule": s.id, "oncall": oncall(s, when) })))
 }
 
@@ -101,7 +101,7 @@ pub async fn calendar(
     if !(1..=52).contains(&weeks) {
         return Err(ApiError::invalid("weeks", "between 1 and 52"));
     }
-    let now = Timestamp::now();
+    let now = state.now();
     let until =
         now.checked_add(jiff::SignedDuration::from_hours(24 * 7 * i64::from(weeks))).map_err(ApiError::internal)?;
     let body = to_ics(s, &shifts(s, now, until), now);
@@ -146,7 +146,7 @@ pub async fn escalate_now(
 ) -> Result<Json<IncidentView>, ApiError> {
     caller.require(Action::Respond)?;
     let id: IncidentId = id.parse().map_err(ApiError::not_found)?;
-    let now = Timestamp::now();
+    let now = state.now();
     let w = state
         .store
         .execute(IncidentOp {

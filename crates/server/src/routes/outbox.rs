@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use sevwatch_core::{Action, IncidentId, Timestamp};
+use sevwatch_core::{Action, IncidentId};
 use sevwatch_store::{OutboxFilter, OUTBOX_STATUSES};
 use utoipa::IntoParams;
 
@@ -110,7 +110,7 @@ pub async fn retry(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Action::Respond)?;
-    let item = state.store.retry_outbox(outbox_id(&id)?, Timestamp::now()).await?;
+    let item = state.store.retry_outbox(outbox_id(&id)?, state.now()).await?;
     Ok(Json(serde_json::json!({ "message": item })))
 }
 
@@ -118,6 +118,6 @@ pub async fn retry(
 #[utoipa::path(post, path = "/api/v1/outbox/retry", tag = "outbox", responses((status = 200, description = "{retried: n}")))]
 pub async fn retry_dead(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Action::Respond)?;
-    let n = state.store.retry_dead_outbox(Timestamp::now()).await?;
+    let n = state.store.retry_dead_outbox(state.now()).await?;
     Ok(Json(serde_json::json!({ "retried": n })))
 }

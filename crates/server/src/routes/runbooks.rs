@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use sevwatch_core::{Action, Timestamp};
+use sevwatch_core::Action;
 use sevwatch_runbook::Runbook;
 use sevwatch_store::RunbookRecord;
 use utoipa::{IntoParams, ToSchema};
@@ -91,10 +91,8 @@ pub async fn import(
         .map_err(ApiError::internal)?;
     let title = parsed.title.clone().unwrap_or_else(|| name.clone());
     let json = serde_json::to_string(&parsed).map_err(ApiError::internal)?;
-    let done = state
-        .store
-        .import_runbook(&name, &title, &source, &content, &json, importer(&caller), Timestamp::now())
-        .await?;
+    let done =
+        state.store.import_runbook(&name, &title, &source, &content, &json, importer(&caller), state.now()).await?;
     let steps = parsed.sections.iter().map(|s| s.steps().count()).sum();
     let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use sevwatch_core::runbook_run::{find_step, incident_vars, MAX_STEP_OUTPUT};
-use sevwatch_core::{Action, Command, Confirmation, Incident, IncidentId, RunStep, RunbookRun, StepRisk, Timestamp};
+use sevwatch_core::{Action, Command, Confirmation, Incident, IncidentId, RunStep, RunbookRun, StepRisk};
 use sevwatch_runbook::{PhaseKind, RiskClass};
 use sevwatch_store::IncidentOp;
 use utoipa::ToSchema;
@@ -50,7 +50,7 @@ fn ids(id: &str, run: &str, step: Option<&str>) -> Result<(IncidentId, u32, usiz
 
 async fn exec(state: &AppState, caller: &Caller, id: IncidentId, command: Command) -> Result<Incident, ApiError> {
     caller.require(Action::Respond)?;
-    let op = IncidentOp { target: Some(id), command, actor: caller.name.clone(), now: Timestamp::now() };
+    let op = IncidentOp { target: Some(id), command, actor: caller.name.clone(), now: state.now() };
     Ok(state.store.execute(op).await?.incident)
 }
 

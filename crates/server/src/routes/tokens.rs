@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use sevwatch_core::{AccessRole, Action, Timestamp};
+use sevwatch_core::{AccessRole, Action};
 use sevwatch_store::TokenInfo;
 use utoipa::ToSchema;
 
@@ -53,7 +53,7 @@ pub async fn create(
     if let Some(why) = sevwatch_core::text::single_line_problem(name) {
         return Err(ApiError::invalid("name", format!("name {why}")));
     }
-    let (token, info) = state.store.create_token(name, role, Timestamp::now()).await?;
+    let (token, info) = state.store.create_token(name, role, state.now()).await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, id: info.id, name: info.name, role: info.role })))
 }
 
@@ -75,7 +75,7 @@ pub async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     caller.require(Action::Administer)?;
     let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("no token {id:?}")))?;
-    if state.store.revoke_token(id, Timestamp::now()).await? {
+    if state.store.revoke_token(id, state.now()).await? {
         state.tokens.clear();
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use sevwatch_core::oncall::{is_id, ContactMethod, User};
-use sevwatch_core::{Action, Timestamp};
+use sevwatch_core::Action;
 use sevwatch_store::{UserRecord, UserSource};
 use utoipa::ToSchema;
 
@@ -110,7 +110,7 @@ pub async fn put(
         contacts.push(parsed);
     }
     let user = User { id: id.clone(), name, contacts };
-    state.store.put_user(&user, Timestamp::now()).await?;
+    state.store.put_user(&user, state.now()).await?;
     Ok(Json(view(&UserRecord { user, source: UserSource::Api })))
 }
 

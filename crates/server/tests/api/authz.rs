@@ -21,7 +21,6 @@
 //! against the executor role rather than refused for everyone.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::{Duration, Instant};
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
@@ -372,25 +371,18 @@ async fn setup(app: &TestApp) -> Fixture {
     }
 }
 
-/// The id of the declaration's outbox message, once the delivery worker is done with every
-/// message (a precondition of the snapshot, not a pass condition: the worker refuses the
-/// loopback address at once, so this takes one round of the worker).
+/// The id of the declaration's outbox message, once a delivery pass has settled every message
+/// (the delivery refuses the loopback address at once, so one pass dead-letters it).
 async fn settled_outbox(app: &TestApp, incident: &str) -> i64 {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, v) = app.get(&format!("/api/v1/outbox?incident={incident}")).await;
-        let messages = v["messages"].as_array().cloned().unwrap_or_default();
-        let busy = messages.iter().any(|m| m["status"] == "pending" || m["status"] == "sending");
-        if !busy {
-            if let Some(id) =
-                messages.iter().find(|m| m["recipient"] == "channel:authz-hook").and_then(|m| m["id"].as_i64())
-            {
-                return id;
-            }
-        }
-        assert!(Instant::now() < deadline, "the declaration's outbox message never settled: {v}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.deliver().await;
+    let (_, v) = app.get(&format!("/api/v1/outbox?incident={incident}")).await;
+    let messages = v["messages"].as_array().cloned().unwrap_or_default();
+    assert!(messages.iter().all(|m| m["status"] != "pending" && m["status"] != "sending"), "{v}");
+    messages
+        .iter()
+        .find(|m| m["recipient"] == "channel:authz-hook")
+        .and_then(|m| m["id"].as_i64())
+        .unwrap_or_else(|| panic!("the declaration's message to authz-hook: {v}"))
 }
 
 /// Every documented operation, checked against the table; routes the document does not list

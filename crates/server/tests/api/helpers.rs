@@ -1,11 +1,17 @@
 //! `spawn_app`: a real server on an ephemeral port over a fresh database, and a small client.
+//! The app reads a [`ManualClock`] and runs no background loops: a test moves the clock and
+//! fires timers ([`TestApp::run_engine`]) and deliveries ([`TestApp::deliver`]) itself, so
+//! nothing waits for a loop to come round.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sevwatch_core::{AccessRole, Config, Timestamp};
 use sevwatch_server::checkpoint::ChainAnchor;
+use sevwatch_server::clock::{Clock, ManualClock};
+use sevwatch_server::outbox::Deliverer;
 use sevwatch_server::AppState;
 use sevwatch_store::{Backend, Store};
 use sevwatch_testkit::TempDir;
@@ -14,6 +20,9 @@ pub struct TestApp {
     pub base: String,
     pub admin: String,
     pub http: reqwest::Client,
+    pub store: Store,
+    pub clock: Arc<ManualClock>,
+    pub deliverer: Deliverer,
     _dir: Option<TempDir>,
 }
 
@@ -28,26 +37,15 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
 }
 
 pub async fn spawn_app_with(db: Db, config: Config) -> Option<TestApp> {
-    let (backend, dir) = match db {
-        Db::Sqlite => {
-            let dir = sevwatch_testkit::temp_dir();
-            (Backend::Sqlite { path: dir.path().join("sevwatch.db") }, Some(dir))
-        }
-        Db::Postgres => (Backend::Postgres { url: sevwatch_testkit::postgres_url().await? }, None),
-    };
+    let (backend, dir) = backend(db).await?;
     let store = Store::open_configured(&backend, &config).await.expect("store opens");
-    sevwatch_server::engine::spawn(store.clone());
-    let (admin, _) = store.create_token("admin", AccessRole::Admin, Timestamp::now()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState::new(store, config);
-    tokio::spawn(sevwatch_server::serve_until(listener, state, std::future::pending()));
-    Some(TestApp { base, admin, http: reqwest::Client::new(), _dir: dir })
+    Some(serve(state, dir).await)
 }
 
-/// Like `spawn_app`, with a chain key and its anchor file in a temporary data directory. No
-/// engine runs: tests call the checkpoint step themselves. Also returns the store, the anchor
-/// and the backend (to reach the database behind the server's back).
+/// Like `spawn_app`, with a chain key and its anchor file in a temporary data directory. Tests
+/// call the checkpoint step themselves. Also returns the store, the anchor and the backend (to
+/// reach the database behind the server's back).
 pub async fn spawn_app_anchored(db: Db) -> Option<(TestApp, Store, Arc<ChainAnchor>, Backend)> {
     let dir = sevwatch_testkit::temp_dir();
     let backend = match db {
@@ -57,38 +55,82 @@ pub async fn spawn_app_anchored(db: Db) -> Option<(TestApp, Store, Arc<ChainAnch
     let config = Config::default();
     let store = Store::open_configured(&backend, &config).await.expect("store opens");
     let anchor = Arc::new(ChainAnchor::load(dir.path(), None).expect("the chain key is created"));
-    let (admin, _) = store.create_token("admin", AccessRole::Admin, Timestamp::now()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState::new(store.clone(), config).with_chain_anchor(anchor.clone());
-    tokio::spawn(sevwatch_server::serve_until(listener, state, std::future::pending()));
-    Some((TestApp { base, admin, http: reqwest::Client::new(), _dir: Some(dir) }, store, anchor, backend))
+    Some((serve(state, Some(dir)).await, store, anchor, backend))
 }
 
-/// Start the app with a whole `sevwatch.toml` (notification channels included), its engine and
-/// its outbox worker, as `sevwatch serve` runs them.
+/// Start the app with a whole `sevwatch.toml` (notification channels included).
 pub async fn spawn_app_toml(db: Db, toml: &str) -> Option<(TestApp, Store)> {
     let (config, notify) = sevwatch_notify::config::parse_all(toml).unwrap_or_else(|p| panic!("config: {p:?}"));
-    let (backend, dir) = match db {
+    let (backend, dir) = backend(db).await?;
+    let templates = Arc::new(sevwatch_notify::Templates::load(notify.templates_dir.as_deref()).unwrap());
+    let store = Store::open_full(&backend, &config, notify, templates.clone()).await.expect("store opens");
+    let state = AppState::with_templates(store.clone(), config, templates);
+    Some((serve(state, dir).await, store))
+}
+
+async fn backend(db: Db) -> Option<(Backend, Option<TempDir>)> {
+    Some(match db {
         Db::Sqlite => {
             let dir = sevwatch_testkit::temp_dir();
             (Backend::Sqlite { path: dir.path().join("sevwatch.db") }, Some(dir))
         }
         Db::Postgres => (Backend::Postgres { url: sevwatch_testkit::postgres_url().await? }, None),
-    };
-    let templates = std::sync::Arc::new(sevwatch_notify::Templates::load(notify.templates_dir.as_deref()).unwrap());
-    let store = Store::open_full(&backend, &config, notify, templates.clone()).await.expect("store opens");
-    sevwatch_server::engine::spawn(store.clone());
-    sevwatch_server::outbox::spawn(store.clone());
-    let (admin, _) = store.create_token("admin", AccessRole::Admin, Timestamp::now()).await.unwrap();
+    })
+}
+
+/// Fire every timer due at `now` on `store`: engine passes until one says nothing more is due.
+pub async fn run_engine(store: &Store, now: Timestamp) {
+    for _ in 0..1000 {
+        if !sevwatch_server::engine::tick(store, None, now).await.is_zero() {
+            return;
+        }
+    }
+    panic!("the engine still had jobs due after 1,000 passes");
+}
+
+/// Serve `state` through the real accept loop, on a manual clock set to the time of day.
+async fn serve(state: AppState, dir: Option<TempDir>) -> TestApp {
+    let clock = Arc::new(ManualClock::starting_at(Timestamp::now()));
+    let store = state.store.clone();
+    let (admin, _) = store.create_token("admin", AccessRole::Admin, clock.now()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::with_templates(store.clone(), config, templates);
+    let state = state.with_clock(clock.clone());
     tokio::spawn(sevwatch_server::serve_until(listener, state, std::future::pending()));
-    Some((TestApp { base, admin, http: reqwest::Client::new(), _dir: dir }, store))
+    let deliverer = Deliverer::new(store.clone()).expect("the delivery client builds");
+    TestApp { base, admin, http: reqwest::Client::new(), store, clock, deliverer, _dir: dir }
 }
 
 impl TestApp {
+    /// The app's time.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Move the app's clock forward by `ms` milliseconds.
+    pub fn advance_ms(&self, ms: u64) -> Timestamp {
+        self.clock.advance(Duration::from_millis(ms))
+    }
+
+    /// Fire every timer due at the clock's time, as the engine's passes would.
+    pub async fn run_engine(&self) {
+        run_engine(&self.store, self.now()).await;
+    }
+
+    /// Deliver every message due at the clock's time (each pass waits for its deliveries).
+    /// Returns how many deliveries were made.
+    pub async fn deliver(&self) -> usize {
+        let mut made = 0;
+        for _ in 0..1000 {
+            match self.deliverer.drain_once(self.now()).await {
+                0 => return made,
+                n => made += n,
+            }
+        }
+        panic!("messages were still due after 1,000 delivery passes");
+    }
+
     /// Send `body` (if any) with `token` and return the status and the parsed JSON answer.
     pub async fn call(
         &self,

@@ -3,6 +3,7 @@
 mod alerts;
 mod authz;
 mod connections;
+mod engine;
 mod helpers;
 mod incidents;
 mod ingest_limits;

@@ -1,8 +1,6 @@
 //! Paging: the escalation ladder climbs until someone acknowledges, "escalate now" jumps a
 //! step, a missed response target is recorded and escalates; schedules answer who is on call.
 
-use std::time::Duration;
-
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sevwatch_core::Config;
@@ -44,27 +42,22 @@ async fn pages(app: &TestApp, id: &str) -> Vec<String> {
         .collect()
 }
 
-async fn wait_for(app: &TestApp, id: &str, n: usize) -> Vec<String> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let p = pages(app, id).await;
-        if p.len() >= n || tokio::time::Instant::now() > deadline {
-            return p;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn escalation_climbs_until_someone_acknowledges() {
     let steps = [step("0s", "user:alice"), step("1s", "user:bob"), step("3s", "user:carol")].concat();
     let app = spawn_app_with(Db::Sqlite, config(&steps, "")).await.unwrap();
     let id = app.declare("checkout down", "P1").await;
     assert_eq!(pages(&app, &id).await, ["user:alice"], "the first step pages at once");
-    assert_eq!(wait_for(&app, &id, 2).await, ["user:alice", "user:bob"], "the second step pages after its delay");
+    app.advance_ms(999);
+    app.run_engine().await;
+    assert_eq!(pages(&app, &id).await, ["user:alice"], "not before its delay");
+    app.advance_ms(1);
+    app.run_engine().await;
+    assert_eq!(pages(&app, &id).await, ["user:alice", "user:bob"], "the second step pages after its delay");
     app.post(&format!("/api/v1/incidents/{id}/ack"), json!({})).await;
     // Past the third step's time: acknowledged, so nobody else is paged.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    app.advance_ms(60_000);
+    app.run_engine().await;
     assert_eq!(pages(&app, &id).await, ["user:alice", "user:bob"]);
 }
 
@@ -88,7 +81,12 @@ async fn a_missed_response_target_is_recorded_and_escalates() {
     let steps = [step("0s", "user:alice"), step("1h", "user:bob")].concat();
     let app = spawn_app_with(Db::Sqlite, config(&steps, "[severity.P1]\nresponse_target = \"1s\"\n")).await.unwrap();
     let id = app.declare("logins failing", "P1").await;
-    assert_eq!(wait_for(&app, &id, 2).await, ["user:alice", "user:bob"], "the breach pulls the next step forward");
+    app.advance_ms(1000);
+    app.run_engine().await;
+    assert_eq!(pages(&app, &id).await, ["user:alice"], "a target is missed only once its deadline has passed");
+    app.advance_ms(1);
+    app.run_engine().await;
+    assert_eq!(pages(&app, &id).await, ["user:alice", "user:bob"], "the breach pulls the next step forward");
     let (_, t) = app.get(&format!("/api/v1/incidents/{id}/timeline")).await;
     let breach = t["events"]
         .as_array()

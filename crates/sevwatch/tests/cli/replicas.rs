@@ -1,5 +1,7 @@
 //! Two replicas on one PostgreSQL database run the engine at once; one is killed with SIGKILL
-//! while escalation timers are coming due. Every step still pages exactly once.
+//! while escalation timers are coming due. Every step still pages exactly once. The servers are
+//! child processes on the system clock, so the test waits on what they do (bounded polls);
+//! the same property on a moved clock, without processes, is `tests/api/engine.rs`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -53,21 +55,17 @@ async fn each_escalation_step_pages_once_across_replicas_when_one_dies() {
         .await;
         ids.push(v["id"].as_str().unwrap().to_string());
     }
-    // Let both engines work on the 2 s step, then kill one before the 4 s step is due.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Kill one replica as soon as the 2 s step starts paging: both engines are firing it then.
+    // The wait is on the two child processes' engines, bounded, polled every 50 ms.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !pages(&b.url, &token, &ids).await.values().any(|p| p.len() >= 2) {
+        assert!(tokio::time::Instant::now() < deadline, "the 2 s step never paged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     a.kill_9();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let mut pages: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
-        for id in &ids {
-            let t: Value = get_json(&format!("{}/api/v1/incidents/{id}/timeline", b.url), &token).await;
-            for e in t["events"].as_array().unwrap().iter().filter(|e| e["type"] == "paged") {
-                pages
-                    .entry(id.clone())
-                    .or_default()
-                    .push((e["data"]["round"].as_u64().unwrap(), e["data"]["step"].as_u64().unwrap()));
-            }
-        }
+        let pages = pages(&b.url, &token, &ids).await;
         let done = ids.iter().all(|id| pages.get(id).is_some_and(|p| p.len() >= 3));
         if done || tokio::time::Instant::now() > deadline {
             for id in &ids {
@@ -80,4 +78,19 @@ async fn each_escalation_step_pages_once_across_replicas_when_one_dies() {
     }
     let v: Value = get_json(&format!("{}/api/v1/verify", b.url), &token).await;
     assert_eq!(v["ok"], true, "{v}");
+}
+
+/// `(round, step)` of every page on each incident's timeline, read from the server at `base`.
+async fn pages(base: &str, token: &str, ids: &[String]) -> BTreeMap<String, Vec<(u64, u64)>> {
+    let mut pages: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
+    for id in ids {
+        let t: Value = get_json(&format!("{base}/api/v1/incidents/{id}/timeline"), token).await;
+        for e in t["events"].as_array().unwrap().iter().filter(|e| e["type"] == "paged") {
+            pages
+                .entry(id.clone())
+                .or_default()
+                .push((e["data"]["round"].as_u64().unwrap(), e["data"]["step"].as_u64().unwrap()));
+        }
+    }
+    pages
 }
