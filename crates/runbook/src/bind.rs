@@ -24,16 +24,22 @@
 //!
 //! What gets bound: `<name>`, `[name]` and date templates (`YYYYMMDD_HHMMSS`) always; a
 //! `$VAR` / `${VAR}` only when it is neither assigned earlier in the same command text
-//! (`X=1`, `export X=`, `for X in`, `read X`) nor one of `RUNTIME_VARIABLES` (`HOME`,
-//! `PATH`, ...), which the shell supplies when the command runs. Anything else left
-//! without a value is an `UnboundVariable` error naming it.
+//! (`X=1`, `export X=`, `for X in`, `read X`), nor assigned by an earlier step of the same run
+//! ([`bind_in_run`]: the steps share one shell session), nor one of `RUNTIME_VARIABLES`
+//! (`HOME`, `PATH`, ...), which the shell supplies when the command runs; `defined.rs` holds
+//! that rule for the linter too. Anything else left without a value is an `UnboundVariable`
+//! error naming it.
+//!
+//! In a run's session the `sw_*` variables are unset after every step, so a bound value never
+//! outlives the step it was bound for.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 mod context;
 
+use crate::defined::left_to_shell;
 use crate::model::PlaceholderKind;
-use crate::placeholders::{occurrences, RUNTIME_VARIABLES};
+use crate::placeholders::occurrences;
 use context::{contexts, Ctx};
 
 /// Why a command could not be bound.
@@ -93,17 +99,6 @@ pub fn is_inert(value: &str) -> bool {
         && !value.split('/').any(|part| part == "..")
 }
 
-/// Names assigned inside the command text before byte `pos`.
-fn assigned_before(command: &str, pos: usize, name: &str) -> bool {
-    let before = &command[..pos];
-    let assign = format!("{name}=");
-    let words: Vec<&str> =
-        before.split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == '&' || c == '|').collect();
-    words.iter().any(|w| w.starts_with(&assign) || w.starts_with(&format!("{name}+=")))
-        || words.windows(2).any(|w| matches!(w[0], "for" | "read" | "select") && w[1] == name)
-        || words.windows(3).any(|w| w[0] == "read" && w[2] == name)
-}
-
 /// Does the placeholder at `start` begin a shell word (after an opening quote, too)?
 fn begins_word(command: &str, start: usize) -> bool {
     let before = command[..start].trim_end_matches(['"', '\'']);
@@ -124,15 +119,23 @@ fn sentinel(n: usize) -> String {
 /// Returns the script to run: one assignment per bound value, then the command with every
 /// placeholder replaced by a reference to its value (see the module comment).
 pub fn bind(command: &str, vars: &BTreeMap<String, String>) -> Result<String, BindError> {
+    bind_in_run(command, vars, &BTreeSet::new())
+}
+
+/// [`bind`] for a step of a run whose earlier steps assign `earlier` (see `defined.rs`): those
+/// variables are the run's shell session's, left to the shell and never bound from `vars`.
+pub fn bind_in_run(
+    command: &str,
+    vars: &BTreeMap<String, String>,
+    earlier: &BTreeSet<String>,
+) -> Result<String, BindError> {
     let ctx = contexts(command);
     // Each occurrence to replace: (start, end, placeholder text, variable, value).
     let mut todo: Vec<(usize, usize, String, String, String)> = Vec::new();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     for occ in occurrences(command) {
         let p = &occ.placeholder;
-        if p.kind == PlaceholderKind::Variable
-            && (RUNTIME_VARIABLES.contains(&p.name.as_str()) || assigned_before(command, occ.start, &p.name))
-        {
+        if p.kind == PlaceholderKind::Variable && left_to_shell(command, occ.start, &p.name, earlier) {
             continue;
         }
         // A `${VAR:-default}` carries its own fallback; leave it to the shell when unbound.

@@ -6,6 +6,7 @@
 
 mod bind;
 mod classify;
+mod defined;
 pub mod exec;
 mod link;
 mod lint;
@@ -19,8 +20,9 @@ pub mod session;
 mod severity;
 mod steps;
 
-pub use bind::{bind, is_inert, quote_value, shell_quote, BindError, UnboundVariable};
+pub use bind::{bind, bind_in_run, is_inert, quote_value, shell_quote, BindError, UnboundVariable};
 pub use classify::{classify, plausible_command_name};
+pub use defined::{assigned_names, defined_by, session_needs};
 pub use link::{link, Suggestion};
 pub use lint::{lint, Finding, Level};
 pub use model::{

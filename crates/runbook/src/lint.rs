@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::defined::{assigned_names, left_to_shell};
 use crate::model::{PhaseKind, PlaceholderKind, RiskClass, Runbook};
-use crate::placeholders::RUNTIME_VARIABLES;
+use crate::placeholders::occurrences;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -90,37 +91,33 @@ pub fn lint(text: &str, known_alerts: Option<&BTreeSet<String>>) -> Vec<Finding>
     out
 }
 
-/// Placeholders that no earlier step of the runbook defines (by assignment or export).
+/// Placeholders nothing defines where they are used. A section is what one run walks, in one
+/// shell session, so a variable is defined by an assignment earlier in the same step or in an
+/// earlier step of the same section: the rule `bind` applies when the run reaches the step
+/// (`defined.rs`), so lint and run agree.
 fn placeholder_findings(rb: &Runbook, out: &mut Vec<Finding>) {
-    let mut defined: BTreeSet<String> = BTreeSet::new();
     let mut reported: BTreeSet<String> = BTreeSet::new();
     for s in &rb.sections {
+        let mut earlier: BTreeSet<String> = BTreeSet::new();
         for step in s.steps() {
-            for word in step.command.split(|c: char| c.is_whitespace() || c == ';') {
-                if let Some((name, _)) = word.split_once('=') {
-                    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                        defined.insert(name.to_string());
-                    }
-                }
-            }
-            for w in step.command.split_whitespace().collect::<Vec<_>>().windows(2) {
-                if matches!(w[0], "for" | "read") {
-                    defined.insert(w[1].to_string());
-                }
-            }
-            for p in &step.placeholders {
-                let is_runtime = p.kind == PlaceholderKind::Variable
-                    && (RUNTIME_VARIABLES.contains(&p.name.as_str()) || defined.contains(&p.name));
-                if is_runtime || p.text.contains(":-") || !reported.insert(p.text.clone()) {
+            for occ in occurrences(&step.command) {
+                let p = &occ.placeholder;
+                let by_shell =
+                    p.kind == PlaceholderKind::Variable && left_to_shell(&step.command, occ.start, &p.name, &earlier);
+                if by_shell || p.text.contains(":-") || !reported.insert(p.text.clone()) {
                     continue;
                 }
                 out.push(finding(
                     step.line,
                     Level::Warning,
                     "undefined-placeholder",
-                    format!("{} is never defined; the responder must supply it", p.text),
+                    format!(
+                        "{} is not defined by this step or an earlier one of its section; the responder must supply it",
+                        p.text
+                    ),
                 ));
             }
+            earlier.extend(assigned_names(&step.command));
         }
     }
 }
@@ -233,8 +230,32 @@ mod tests {
     }
 
     #[test]
-    fn variables_assigned_by_earlier_steps_are_defined() {
+    fn variables_assigned_by_earlier_steps_of_the_section_are_defined() {
         let md = "# R\n\n## Fix\n\n```bash\nDIR=/srv\nls $DIR\n```\n";
         assert!(!codes(md, None).iter().any(|c| c.1 == "undefined-placeholder"));
+        // Another section is another run, in another shell session.
+        let other = format!("{md}\n## Later\n\n```bash\nls $DIR\n```\n");
+        assert!(codes(&other, None).contains(&(13, "undefined-placeholder".into())), "{:?}", codes(&other, None));
+        // Used before it is assigned, in the same step.
+        let before = "# R\n\n## Fix\n\n```bash\nls $DIR; DIR=/srv\n```\n";
+        assert!(codes(before, None).contains(&(6, "undefined-placeholder".into())));
+    }
+
+    /// Lint and run agree: what lint reports, `bind` refuses in a run; what lint accepts, it binds.
+    #[test]
+    fn lint_and_bind_agree_on_what_is_defined() {
+        let md = "# R\n\n## Backup\n\n```bash\nBACKUP_DIR=/b\nmkdir -p \"$BACKUP_DIR\"\necho $NEVER\n```\n";
+        let found: Vec<String> =
+            lint(md, None).into_iter().filter(|f| f.code == "undefined-placeholder").map(|f| f.message).collect();
+        assert_eq!(found.len(), 1);
+        assert!(found[0].starts_with("$NEVER"), "{found:?}");
+        let rb = crate::parse(md);
+        let steps: Vec<&str> = rb.sections[0].steps().map(|s| s.command.as_str()).collect();
+        let none = std::collections::BTreeMap::new();
+        let earlier = crate::defined::defined_by(steps[..1].iter().copied());
+        assert!(crate::bind_in_run(steps[1], &none, &earlier).is_ok());
+        let earlier = crate::defined::defined_by(steps[..2].iter().copied());
+        let err = crate::bind_in_run(steps[2], &none, &earlier).unwrap_err();
+        assert_eq!(err.to_string(), "unbound variable $NEVER");
     }
 }
