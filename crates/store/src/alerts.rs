@@ -65,7 +65,7 @@ impl Store {
     /// After a silence is written: the ingest path's copy must be read again. (Bumped after
     /// the write, so a read that saw the new generation also sees the new row.)
     fn silences_changed(&self) {
-        self.rules.silences_changed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.shared.silences_changed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Silences that have not ended at `now` (active or starting later), soonest ending first.

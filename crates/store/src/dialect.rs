@@ -1,16 +1,5 @@
 //! The only SQL that differs between SQLite and PostgreSQL. Everything else is written once.
 
-/// Read an incident for update. PostgreSQL locks the row so that replicas sharing the database
-/// serialise their writes to one incident; SQLite needs no lock because `BEGIN IMMEDIATE`
-/// already holds the database's single write lock (and it rejects `FOR UPDATE`).
-pub(crate) fn select_incident_for_update(postgres: bool) -> &'static str {
-    if postgres {
-        "SELECT state, last_hash FROM incidents WHERE id = $1 FOR UPDATE"
-    } else {
-        "SELECT state, last_hash FROM incidents WHERE id = $1"
-    }
-}
-
 /// Claim the jobs due at `$1`, at most `$2`. PostgreSQL skips rows another replica has
 /// locked, so concurrent engines never fire the same job; SQLite's write lock already
 /// serialises engines (and it rejects the clause).
@@ -54,6 +43,13 @@ pub(crate) fn list_alerts(postgres: bool) -> &'static str {
          ORDER BY MAX(a.last_seen, COALESCE(c.seen_ns / 1000000, 0), COALESCE(r.seen_ns / 1000000, 0)) DESC, \
          a.fingerprint LIMIT $3"
     }
+}
+
+/// A list of values as one JSON array parameter, for `IN (SELECT value FROM json_each($1))`
+/// (SQLite) or `IN (SELECT jsonb_array_elements_text($1::jsonb))` (PostgreSQL): one statement
+/// and one parameter however long the list.
+pub(crate) fn json_list<T: serde::Serialize>(items: impl IntoIterator<Item = T>) -> String {
+    serde_json::to_string(&items.into_iter().collect::<Vec<T>>()).expect("lists serialise")
 }
 
 /// Whether an error says the table does not exist: PostgreSQL's SQLSTATE 42P01; SQLite has

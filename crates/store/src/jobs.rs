@@ -1,119 +1,75 @@
 //! Durable timers: a job is a row (key, kind, incident, due time) written in the same
-//! transaction as the event that caused it. The writer fires due jobs in its own transaction:
-//! on PostgreSQL the rows are claimed `FOR UPDATE SKIP LOCKED`, so with several replicas each
-//! job fires once; on SQLite the single write lock does the same. A fired job is deleted in the
+//! transaction as the event that caused it. A batch that fires timers claims the due rows
+//! first: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so with several replicas each job fires
+//! once; on SQLite the single write lock does the same. A fired job is deleted in the
 //! transaction that performs its effect, so a crash either does both or neither.
 
-use sevwatch_core::alert::{auto_resolve, AutoResolve};
-use sevwatch_core::{Command, IncidentId, SealedEvent, Timestamp};
+use sevwatch_core::{IncidentId, Timestamp};
+use sevwatch_engine::{Job, JobChange, JobKind};
 
 use crate::db::{with_pool, with_tx, Tx};
-use crate::writer::{apply_op, BatchCache, Rules};
-use crate::{dialect, IncidentOp, Store, StoreError};
+use crate::{dialect, Store, StoreError};
 
 /// Most jobs fired in one transaction.
 const MAX_FIRED: i64 = 256;
+/// Rows per multi-row upsert (4 parameters each).
+const ROWS_PER_STATEMENT: usize = 100;
 
-#[derive(Clone, Debug, Default)]
-pub struct JobsFired {
-    pub fired: usize,
-    pub events: Vec<SealedEvent>,
-}
-
-pub(crate) fn auto_resolve_key(id: IncidentId) -> String {
-    format!("auto_resolve:{id}")
-}
-
-/// Create or move a job.
-pub(crate) async fn schedule(
-    tx: &mut Tx,
-    key: &str,
-    kind: &str,
-    incident: Option<IncidentId>,
-    due: Timestamp,
-) -> Result<(), sqlx::Error> {
-    const SQL: &str = "INSERT INTO jobs (key, kind, incident_id, due_at) VALUES ($1, $2, $3, $4) \
-        ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, attempt = 0";
-    with_tx!(tx, |c| sqlx::query(SQL)
-        .bind(key)
-        .bind(kind)
-        .bind(incident.map(|i| i.0))
-        .bind(due.as_millisecond())
-        .execute(c)
-        .await
-        .map(|_| ()))
-}
-
-pub(crate) async fn cancel(tx: &mut Tx, key: &str) -> Result<(), sqlx::Error> {
-    const SQL: &str = "DELETE FROM jobs WHERE key = $1";
-    with_tx!(tx, |c| sqlx::query(SQL).bind(key).execute(c).await.map(|_| ()))
-}
-
-pub(crate) async fn fire_due(
-    tx: &mut Tx,
-    rules: &Rules,
-    now: Timestamp,
-    cache: &mut BatchCache,
-) -> Result<Result<JobsFired, StoreError>, sqlx::Error> {
+/// Claim the jobs due at `now` (rows of unknown kinds, or with no incident, are claimed and
+/// removed like the others: nothing can fire them).
+pub(crate) async fn claim_due(tx: &mut Tx, now: Timestamp) -> Result<(Vec<Job>, Vec<String>), sqlx::Error> {
     let sql = dialect::claim_due_jobs(tx.is_postgres());
     let due: Vec<(String, String, Option<i64>)> =
         with_tx!(tx, |c| sqlx::query_as(sql).bind(now.as_millisecond()).bind(MAX_FIRED).fetch_all(c).await)?;
-    let mut out = JobsFired::default();
+    let mut jobs = Vec::new();
+    let mut unknown = Vec::new();
     for (key, kind, incident) in due {
-        // Removed before its effect runs, so the effect may schedule the job's successor.
-        cancel(tx, &key).await?;
-        out.fired += 1;
-        let Some(id) = incident.map(IncidentId) else { continue };
-        match kind.as_str() {
-            "escalate" => crate::escalation::fire_escalation(tx, rules, cache, id, now, &mut out.events).await?,
-            "sla" => crate::escalation::fire_sla(tx, rules, cache, id, now, &mut out.events).await?,
-            _ => {}
-        }
-        if kind == "auto_resolve" {
-            fire_auto_resolve(tx, rules, cache, &key, id, now, &mut out.events).await?;
+        match (JobKind::parse(&kind), incident) {
+            (Some(kind), Some(id)) => jobs.push(Job::new(kind, IncidentId(id))),
+            _ => unknown.push(key),
         }
     }
-    Ok(Ok(out))
+    Ok((jobs, unknown))
 }
 
-/// Resolve the incident if its alerts are still all resolved and quiet long enough. Checked
-/// again at firing time: an alert may have fired since the job was written (then nothing
-/// happens), or the job may fire a moment before the quiet period ends, since job times are
-/// whole milliseconds and the records' are not (then it is set again for that moment).
-async fn fire_auto_resolve(
+/// Set and remove the batch's timers.
+pub(crate) async fn write(
     tx: &mut Tx,
-    rules: &Rules,
-    cache: &mut BatchCache,
-    key: &str,
-    id: IncidentId,
-    now: Timestamp,
-    events: &mut Vec<SealedEvent>,
+    changes: &std::collections::BTreeMap<Job, JobChange>,
+    unknown: &[String],
 ) -> Result<(), sqlx::Error> {
-    let records = crate::alert_writes::records_of(tx, cache, id).await?;
-    match auto_resolve(records.iter(), rules.alerts.auto_resolve_after) {
-        AutoResolve::Cancel => Ok(()),
-        AutoResolve::At(t) if t > now => {
-            let next = Timestamp::from_millisecond(t.as_millisecond() + 1).unwrap_or(t);
-            schedule(tx, key, "auto_resolve", Some(id), next).await
-        }
-        AutoResolve::At(_) => {
-            let root_cause = format!(
-                "resolved by itself: every alert resolved and none fired again for {}",
-                rules.alerts.auto_resolve_after
-            );
-            let op = IncidentOp {
-                target: Some(id),
-                command: Command::Resolve { root_cause: Some(root_cause), force: true },
-                actor: "sevwatch".into(),
-                now,
-            };
-            // Already resolved by a person: nothing to do.
-            if let Ok(w) = apply_op(tx, &rules.policy, &op, cache).await? {
-                events.extend(w.events);
-            }
-            Ok(())
+    let mut gone: Vec<String> = unknown.to_vec();
+    let mut set: Vec<(String, &Job, i64)> = Vec::new();
+    for (job, change) in changes {
+        match change {
+            JobChange::Cancel => gone.push(job.key()),
+            JobChange::At(at) => set.push((job.key(), job, at.as_millisecond())),
         }
     }
+    if !gone.is_empty() {
+        const SQLITE: &str = "DELETE FROM jobs WHERE key IN (SELECT value FROM json_each($1))";
+        const PG: &str = "DELETE FROM jobs WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb))";
+        let sql = if tx.is_postgres() { PG } else { SQLITE };
+        let list = dialect::json_list(&gone);
+        with_tx!(tx, |c| sqlx::query(sql).bind(&list).execute(c).await.map(|_| ()))?;
+    }
+    for chunk in set.chunks(ROWS_PER_STATEMENT) {
+        let sql = dialect::multi_row_insert(
+            "INSERT INTO jobs (key, kind, incident_id, due_at) VALUES ",
+            4,
+            chunk.len(),
+            " ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, attempt = 0",
+            tx.is_postgres(),
+        );
+        with_tx!(tx, |c| {
+            let mut q = sqlx::query(sql);
+            for (key, job, due) in chunk {
+                q = q.bind(key).bind(job.kind.as_str()).bind(job.incident.0).bind(*due);
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
 }
 
 impl Store {

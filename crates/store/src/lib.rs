@@ -3,25 +3,32 @@
 //! `ON CONFLICT`, integer-millisecond times, JSON as text); the few dialect differences live in
 //! `dialect.rs`.
 //!
-//! Incident commands go through a single writer task per process that batches concurrent
-//! requests into one transaction (group commit): each caller gets its answer only after the
-//! commit, so a success always means durable, and many callers share one fsync.
+//! Every write to an incident, an alert or a timer goes through a single writer per process
+//! that batches concurrent requests into one transaction (group commit, `writer`): a
+//! [`batch`] loads what its operations need, the pure `sevwatch_engine` decides every effect,
+//! and the batch executes them and commits. Each caller gets its answer only after the commit,
+//! so a success always means durable, and many callers share one fsync. The tables only the
+//! writer writes are named in `owned`.
 
-mod alert_writes;
+mod alert_rows;
 mod alerts;
+mod batch;
 mod checkpoints;
 mod db;
 mod dialect;
 mod error;
-mod escalation;
+mod incident_rows;
 mod incidents;
 mod jobs;
 mod outbox;
+mod owned;
 mod repeat_log;
 mod runbooks;
+mod shared;
 mod tokens;
 mod users;
 mod wal_sync;
+mod warm;
 mod writer;
 
 use std::sync::Arc;
@@ -30,18 +37,16 @@ use sevwatch_core::alert::AlertConfig;
 use sevwatch_core::{Config, Policy, SealedEvent};
 use tokio::sync::{broadcast, mpsc};
 
-pub use alert_writes::{AlertsOp, AlertsWritten};
 pub use alerts::AlertRow;
 pub use db::Backend;
 pub use error::StoreError;
 pub use incidents::{Anchor, Covered, IncidentVerification, ListFilter};
-pub use jobs::JobsFired;
 pub use outbox::{OutboxAttempt, OutboxFilter, OutboxItem, STATUSES as OUTBOX_STATUSES};
 pub use repeat_log::FOLD_AT as REPEAT_LOG_FOLD_AT;
 pub use runbooks::{Imported, Importer, RunbookRecord};
+pub use sevwatch_engine::{AlertsOp, AlertsWritten, IncidentOp, JobsFired, Written};
 pub use tokens::TokenInfo;
 pub use users::{UserRecord, UserSource};
-pub use writer::{IncidentOp, Written};
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
@@ -49,7 +54,7 @@ pub struct Store {
     db: db::Db,
     writer: mpsc::Sender<writer::WriteRequest>,
     events: broadcast::Sender<SealedEvent>,
-    rules: Arc<writer::Rules>,
+    shared: Arc<shared::Shared>,
 }
 
 impl Store {
@@ -81,17 +86,14 @@ impl Store {
     ) -> Result<Store, StoreError> {
         let db = db::Db::connect(backend).await?;
         db.migrate().await?;
-        let rules = Arc::new(writer::Rules {
+        let rules = sevwatch_engine::Rules {
             policy: config.policy.clone(),
             alerts: config.alerts.clone(),
             oncall: config.oncall.clone(),
-            warm: matches!(db, db::Db::Sqlite(_)).then(Default::default),
-            notify: writer::Notifier { config: notify, templates },
-            outbox_ready: Arc::default(),
-            silences_changed: Default::default(),
-            content_hasher: Default::default(),
-            repeats_logged: Default::default(),
-        });
+            notify,
+            templates,
+        };
+        let shared = Arc::new(shared::Shared::new(rules, matches!(db, db::Db::Sqlite(_))));
         let (events, _) = broadcast::channel(4096);
         // On SQLite the writer has a connection of its own that commits without waiting for
         // the disk; `wal_sync` answers its batches once they are durable.
@@ -103,20 +105,20 @@ impl Store {
             }
             Backend::Postgres { .. } => (db.clone(), None),
         };
-        let writer = writer::spawn(writer_db, sync, rules.clone(), events.clone());
-        Ok(Store { db, writer, events, rules })
+        let writer = writer::spawn(writer_db, sync, shared.clone(), events.clone());
+        Ok(Store { db, writer, events, shared })
     }
 
     pub fn policy(&self) -> &Policy {
-        &self.rules.policy
+        &self.shared.rules.policy
     }
 
     pub fn alert_rules(&self) -> &AlertConfig {
-        &self.rules.alerts
+        &self.shared.rules.alerts
     }
 
     pub fn oncall(&self) -> &sevwatch_core::oncall::OnCallConfig {
-        &self.rules.oncall
+        &self.shared.rules.oncall
     }
 
     /// "sqlite" or "postgres".

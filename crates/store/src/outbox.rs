@@ -11,16 +11,16 @@
 //! it recorded so sends it again once the lease lapses (webhook bodies carry a stable `id` for
 //! receivers that de-duplicate).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
 use sevwatch_core::oncall::ContactMethod;
-use sevwatch_core::{IncidentId, SealedEvent, Timestamp};
+use sevwatch_core::oncall::User;
+use sevwatch_core::{IncidentId, Timestamp};
+use sevwatch_engine::OutboxMessage;
 use sevwatch_notify::{backoff, dead_letter, Delivery, Notification, Recipient, RetryPolicy};
 
 use crate::db::{with_pool, with_tx, Tx};
-use crate::writer::{BatchCache, Rules};
 use crate::{dialect, Store, StoreError};
 
 /// One message and where it stands.
@@ -129,82 +129,64 @@ impl Row {
     }
 }
 
-/// Write the messages `events` cause. Called by the writer inside the transaction that
-/// records them; `cache` holds each incident's state after the events. Returns how many rows
-/// were written.
-pub(crate) async fn enqueue(
-    tx: &mut Tx,
-    rules: &Rules,
-    cache: &BatchCache,
-    events: &[SealedEvent],
-    now: Timestamp,
-) -> Result<usize, sqlx::Error> {
-    let mut by_incident: BTreeMap<i64, Vec<&SealedEvent>> = BTreeMap::new();
-    for e in events {
-        by_incident.entry(e.incident.0).or_default().push(e);
-    }
-    let mut written = 0;
-    for (id, evs) in by_incident {
-        let Some((inc, _)) = cache.incidents.get(&id) else { continue };
-        let planned = sevwatch_notify::plan(evs.iter().map(|e| &e.event.kind), inc, &rules.notify.config);
-        for p in planned {
-            let seq = evs[p.cause].seq;
-            let rendered = match p.text {
-                Some(text) => Ok(text),
-                None => {
-                    let ctx = sevwatch_notify::context(inc, &rules.policy, now, &p.extra);
-                    rules.notify.templates.render(&p.template, &ctx).map_err(|e| e.to_string())
-                }
-            };
-            let message = rendered.map(|r| Notification::new(inc, &p.template, r, None));
-            let contacts = match &p.to {
-                Recipient::Channel(_) => vec![None],
-                Recipient::User(u) => match crate::users::user_in_tx(tx, &rules.oncall.users, u).await? {
-                    Some(user) => user.contacts.into_iter().map(Some).collect(),
-                    None => Vec::new(),
-                },
-            };
-            for contact in contacts {
-                insert(tx, id, seq, &p.to.label(), contact.as_ref(), &p.template, &message, now).await?;
-                written += 1;
-            }
+/// Rows per multi-row insert (9 parameters each).
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// Queue the batch's messages, in its transaction: a channel's message is one row, a user's
+/// one row per contact method of theirs. Returns how many rows were written.
+pub(crate) async fn enqueue(tx: &mut Tx, users: &[User], messages: &[OutboxMessage]) -> Result<usize, sqlx::Error> {
+    let mut rows: Vec<(&OutboxMessage, String, Option<String>)> = Vec::new();
+    for m in messages {
+        let contacts = match &m.to {
+            Recipient::Channel(_) => vec![None],
+            Recipient::User(u) => match crate::users::user_in_tx(tx, users, u).await? {
+                Some(user) => user.contacts.into_iter().map(Some).collect(),
+                None => Vec::new(),
+            },
+        };
+        for c in contacts {
+            let contact = c.map(|c| serde_json::to_string(&c).expect("contacts serialise"));
+            rows.push((m, m.to.label(), contact));
         }
     }
-    Ok(written)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn insert(
-    tx: &mut Tx,
-    incident: i64,
-    seq: i64,
-    recipient: &str,
-    contact: Option<&ContactMethod>,
-    template: &str,
-    message: &Result<Notification, String>,
-    now: Timestamp,
-) -> Result<(), sqlx::Error> {
-    const SQL: &str = "INSERT INTO outbox (incident_id, event_seq, recipient, contact, template, message, status, \
-        next_at, created_at, updated_at, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $9)";
-    let contact = contact.map(|c| serde_json::to_string(c).expect("contacts serialise"));
-    let (body, status, error) = match message {
-        Ok(n) => (Some(serde_json::to_string(n).expect("notifications serialise")), "pending", None),
-        // Never send half a message: a template that fails leaves a dead row saying why.
-        Err(e) => (None, "dead", Some(format!("template {template} failed: {e}"))),
-    };
-    with_tx!(tx, |c| sqlx::query(SQL)
-        .bind(incident)
-        .bind(seq)
-        .bind(recipient)
-        .bind(&contact)
-        .bind(template)
-        .bind(&body)
-        .bind(status)
-        .bind(now.as_millisecond())
-        .bind(&error)
-        .execute(c)
-        .await
-        .map(|_| ()))
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = dialect::multi_row_insert(
+            "INSERT INTO outbox (incident_id, event_seq, recipient, contact, template, message, status, \
+             next_at, created_at, updated_at, last_error) VALUES ",
+            11,
+            chunk.len(),
+            "",
+            tx.is_postgres(),
+        );
+        let bodies: Vec<(Option<String>, &str, Option<String>)> = chunk
+            .iter()
+            .map(|(m, _, _)| match &m.message {
+                Ok(n) => (Some(serde_json::to_string(n).expect("notifications serialise")), "pending", None),
+                // Never send half a message: a template that fails leaves a dead row saying why.
+                Err(e) => (None, "dead", Some(format!("template {} failed: {e}", m.template))),
+            })
+            .collect();
+        with_tx!(tx, |c| {
+            let mut q = sqlx::query(sql);
+            for ((m, recipient, contact), (body, status, error)) in chunk.iter().zip(&bodies) {
+                let at = m.at.as_millisecond();
+                q = q
+                    .bind(m.incident.0)
+                    .bind(m.event_seq)
+                    .bind(recipient)
+                    .bind(contact)
+                    .bind(&m.template)
+                    .bind(body)
+                    .bind(*status)
+                    .bind(at)
+                    .bind(at)
+                    .bind(at)
+                    .bind(error);
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(rows.len())
 }
 
 /// What the worker does next with a message after an attempt: pure, so the schedule is tested
@@ -273,7 +255,7 @@ impl Store {
         };
         let code = outcome.status().map(i64::from);
         let (status, next) =
-            after_attempt(item.id, item.attempts, outcome, &self.rules.notify.config.outbox.retry, finished);
+            after_attempt(item.id, item.attempts, outcome, &self.shared.rules.notify.outbox.retry, finished);
         let took = finished.as_millisecond() - started.as_millisecond();
         let mut tx = self.db.begin_write().await?;
         with_tx!(&mut tx, |c| sqlx::query(ATTEMPT)
@@ -360,7 +342,7 @@ impl Store {
             };
             return Err(StoreError::Domain(sevwatch_core::DomainError::Conflict(why)));
         }
-        self.rules.outbox_ready.notify_one();
+        self.shared.outbox_ready.notify_one();
         Ok(item)
     }
 
@@ -373,7 +355,7 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
-        self.rules.outbox_ready.notify_one();
+        self.shared.outbox_ready.notify_one();
         Ok(n)
     }
 
@@ -386,12 +368,12 @@ impl Store {
 
     /// Woken whenever a commit queued messages, so deliveries start at once.
     pub fn outbox_ready(&self) -> std::sync::Arc<tokio::sync::Notify> {
-        self.rules.outbox_ready.clone()
+        self.shared.outbox_ready.clone()
     }
 
     /// The notification settings the store was opened with.
     pub fn notify_config(&self) -> &sevwatch_notify::NotifyConfig {
-        &self.rules.notify.config
+        &self.shared.rules.notify
     }
 }
 

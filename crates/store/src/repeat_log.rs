@@ -21,8 +21,8 @@ use sevwatch_core::alert::AlertRecord;
 use sevwatch_core::Timestamp;
 
 use crate::db::{with_tx, Db, Tx};
-use crate::writer::BatchCache;
 use crate::StoreError;
+use sevwatch_engine::{AlertWrite, Working};
 
 /// Fold once the log holds this many rows (a couple of MiB); reads that scan it stay cheap.
 pub const FOLD_AT: usize = 32_768;
@@ -41,14 +41,14 @@ fn nanos(t: Timestamp) -> i64 {
     i64::try_from(t.as_nanosecond()).unwrap_or(i64::MAX)
 }
 
-/// This batch's plain repeats to log (those whose record is not also written whole), with the
-/// record's state at the end of the batch: fingerprint, count, last seen (nanoseconds).
-pub(crate) fn rows(cache: &BatchCache) -> Vec<(String, i64, i64)> {
-    cache
-        .pending_repeats
+/// This batch's counted repeats (those not also written whole), with the record's state at
+/// the end of the batch: fingerprint, count, last seen (nanoseconds).
+pub(crate) fn rows(w: &Working) -> Vec<(String, i64, i64)> {
+    w.effects
+        .alerts
         .iter()
-        .filter(|fp| !cache.pending_index.contains_key(*fp))
-        .filter_map(|fp| cache.alerts.get(fp))
+        .filter(|(_, write)| *write == AlertWrite::Count)
+        .filter_map(|(fp, _)| w.record(fp))
         .map(counts_of)
         .collect()
 }
@@ -93,12 +93,14 @@ where
     q
 }
 
-/// What the log and `alert_counts` hold for one alert: its highest count and last-seen time.
-pub(crate) async fn logged(tx: &mut Tx, fingerprint: &str) -> Result<Option<(i64, i64)>, sqlx::Error> {
-    const SQL: &str = "SELECT MAX(count), MAX(seen_ns) FROM (SELECT count, seen_ns FROM alert_counts \
-        WHERE fingerprint = $1 UNION ALL SELECT count, seen_ns FROM alert_repeats WHERE fingerprint = $1)";
-    let row: (Option<i64>, Option<i64>) = with_tx!(tx, |c| sqlx::query_as(SQL).bind(fingerprint).fetch_one(c).await)?;
-    Ok(row.0.zip(row.1))
+/// What the log and `alert_counts` hold for the alerts in `list` (a JSON array of
+/// fingerprints): each one's highest count and last-seen time (ns).
+pub(crate) async fn logged(tx: &mut Tx, list: &str) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    const SQL: &str = "SELECT fingerprint, MAX(count), MAX(seen_ns) FROM (\
+        SELECT fingerprint, count, seen_ns FROM alert_counts WHERE fingerprint IN (SELECT value FROM json_each($1)) \
+        UNION ALL SELECT fingerprint, count, seen_ns FROM alert_repeats \
+        WHERE fingerprint IN (SELECT value FROM json_each($1))) GROUP BY fingerprint";
+    with_tx!(tx, |c| sqlx::query_as(SQL).bind(list).fetch_all(c).await)
 }
 
 /// How a folded value meets the one already in `alert_counts`: the higher stays.

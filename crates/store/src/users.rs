@@ -50,7 +50,7 @@ impl Store {
         for (id, name, contacts) in rows {
             out.push(UserRecord { user: decode(id, name, &contacts)?, source: UserSource::Api });
         }
-        for u in &self.rules.oncall.users {
+        for u in &self.shared.rules.oncall.users {
             if !out.iter().any(|r| r.user.id == u.id) {
                 out.push(UserRecord { user: u.clone(), source: UserSource::Config });
             }
@@ -88,7 +88,7 @@ impl Store {
         const SQL: &str = "DELETE FROM users WHERE id = $1";
         let n = with_pool!(&self.db, |p| sqlx::query(SQL).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
         if n == 0 {
-            return Err(if self.rules.oncall.user(id).is_some() {
+            return Err(if self.shared.rules.oncall.user(id).is_some() {
                 StoreError::Domain(sevwatch_core::DomainError::Conflict(format!(
                     "{id} is defined in the configuration file; remove it there"
                 )))

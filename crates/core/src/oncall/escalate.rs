@@ -161,3 +161,17 @@ pub fn resolve(targets: &[Target], schedules: &[Schedule], now: Timestamp) -> Ve
     }
     out
 }
+
+/// How a page target is written on the timeline: `user:alice (via primary)`, `channel:#ops`,
+/// `policy:db`, `unfilled:schedule:dba`.
+impl std::fmt::Display for Resolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resolved::User { id, via: Some(via) } => write!(f, "user:{id} (via {via})"),
+            Resolved::User { id, via: None } => write!(f, "user:{id}"),
+            Resolved::Channel { name } => write!(f, "channel:{name}"),
+            Resolved::StartPolicy { id } => write!(f, "policy:{id}"),
+            Resolved::Unfilled { target } => write!(f, "unfilled:{target}"),
+        }
+    }
+}

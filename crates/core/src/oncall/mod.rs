@@ -4,6 +4,7 @@
 //! ([`sla_actions`]), and the calendar export ([`to_ics`]). Everything here is a function of
 //! its inputs and the `now` passed in; the engine owns timers, storage and delivery.
 
+pub mod breach;
 pub mod config;
 pub mod defaults;
 pub mod escalate;
@@ -15,6 +16,7 @@ pub mod schedule;
 pub mod sla_actions;
 pub mod user;
 
+pub use breach::{BreachKey, SlaTarget};
 pub use config::{is_id, parse, OnCallConfig};
 pub use escalate::{escalate, timeline, DueStep, Escalation, EscalationInput, Resolved, StepRef};
 pub use escalation::{BusinessHours, EscalationPolicy, Step, Target};

@@ -107,6 +107,18 @@ pub fn sla_actions(input: &SlaInput<'_>, taken: &[SlaAction], now: Timestamp) ->
     SlaDecision { actions, next_check: next }
 }
 
+/// How a reminder's recipient is written on the timeline: `comms-lead:bob`,
+/// `commander:alice`, `incident-channel`.
+impl std::fmt::Display for Recipient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Recipient::CommsLead(u) => write!(f, "comms-lead:{u}"),
+            Recipient::Commander(u) => write!(f, "commander:{u}"),
+            Recipient::IncidentChannel => f.write_str("incident-channel"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
