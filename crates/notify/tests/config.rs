@@ -203,3 +203,72 @@ fn a_templates_dir_with_a_broken_template_is_refused_at_start_up() {
     assert!(problems[0].message.contains("resolved.j2:2"), "{}", problems[0]);
     assert_eq!(cfg.templates_dir.as_deref(), Some(dir.path()));
 }
+
+/// These blank values used to be accepted here (a channel called "", an empty password, an
+/// empty signing secret) while the core refused blanks; the one checker refuses them all.
+#[test]
+fn blank_strings_are_refused_at_their_key_path_like_everywhere_else() {
+    let (cfg, problems) = parse_str(
+        r##"
+templates_dir = ""
+
+[[channels]]
+name = ""
+kind = "slack"
+url = "https://hooks.slack.com/services/T0/B0/X"
+
+[[channels]]
+name = "mail"
+kind = "email"
+host = "smtp.example.com"
+from = "sevwatch@example.com"
+to = ["oncall@example.com", " "]
+username = "sevwatch"
+password = ""
+
+[[channel_routes]]
+services = ["payments", ""]
+channel = "mail"
+
+[outbox]
+contact_webhook_secret = "   "
+"##,
+    );
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "channels[0].name: must not be empty",
+            "channels[1].to[1]: must not be empty",
+            "channels[1].password: must not be empty",
+            "channel_routes[0].services[1]: must not be empty",
+            "outbox.contact_webhook_secret: must not be empty",
+            "templates_dir: must not be empty",
+        ]
+    );
+    assert!(cfg.templates_dir.is_none(), "a refused directory is not kept");
+}
+
+#[test]
+fn urls_secrets_and_addresses_are_one_line() {
+    let (_, problems) = parse_str(
+        "[[channels]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"https://x.example/\\nHost: evil\"\nsecret = \"\"\"\nabc\n\"\"\"\n",
+    );
+    assert_eq!(paths(&problems), ["channels[0].url", "channels[0].secret"]);
+    assert!(problems.iter().all(|p| p.message == "must be one line"), "{problems:#?}");
+}
+
+#[test]
+fn a_section_path_reaches_nested_problems() {
+    let t: toml::Table =
+        "[notify]\n[[notify.channels]]\nname = \"mail\"\nkind = \"email\"\nhost = \"h\"\nfrom = \"a@b.co\"\nto = [\"x\"]\n[notify.outbox]\nmax_attempts = 0\n"
+            .parse()
+            .expect("toml");
+    let inner = t["notify"].as_table().expect("table");
+    let mut problems = Vec::new();
+    parse(inner, "notify", &mut problems);
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 2, "{shown:#?}");
+    assert!(shown[0].starts_with("notify.channels[0].to[0]: \"x\" is not an email address"), "{shown:#?}");
+    assert_eq!(shown[1], "notify.outbox.max_attempts: must be between 1 and 100, not 0");
+}
