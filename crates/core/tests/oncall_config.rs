@@ -224,3 +224,43 @@ fn key_paths_start_with_the_given_prefix() {
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].path, "oncall.users[0].id");
 }
+
+/// Blank names used to be accepted, and blank references came out as `unknown user ""`; now
+/// each is refused where it is written, with the same message as in every other section.
+#[test]
+fn blank_strings_are_refused_at_their_key_path() {
+    let (_, problems) = run(r#"
+[[users]]
+id = "ann"
+name = ""
+contacts = [{ slack = " " }]
+[[schedules]]
+id = "s"
+  [[schedules.layers]]
+  name = "primary"
+  users = ["ann", ""]
+  rotation = "daily"
+  start = "2026-01-05"
+  [[schedules.overrides]]
+  user = ""
+  start = "2026-03-01T00:00:00Z"
+  end = "2026-03-02T00:00:00Z"
+  layer = ""
+[[escalation_policies]]
+id = "x"
+  [[escalation_policies.steps]]
+  targets = ["user:ann", ""]
+"#);
+    let got: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            "users[0].name: must not be empty",
+            "users[0].contacts[0].slack: must not be empty",
+            "schedules[0].layers[0].users[1]: must not be empty",
+            "schedules[0].overrides[0].user: must not be empty",
+            "schedules[0].overrides[0].layer: must not be empty",
+            "escalation_policies[0].steps[0].targets[1]: must not be empty",
+        ]
+    );
+}

@@ -109,12 +109,9 @@ pub(crate) fn read(c: &Check<'_>) -> AlertConfig {
         "routes",
         "maintenance",
     ]);
-    if let Some(labels) = c.strings("severity_labels") {
-        if labels.is_empty() {
-            c.report("severity_labels", "must name at least one label");
-        } else {
-            cfg.severity.labels = labels;
-        }
+    c.at_least_one("severity_labels", "label");
+    if let Some(labels) = c.strings("severity_labels").filter(|l| !l.is_empty()) {
+        cfg.severity.labels = labels;
     }
     if let Some(values) = c.table("severity_values") {
         for value in values.keys() {

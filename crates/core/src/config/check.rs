@@ -268,6 +268,14 @@ impl<'a> Check<'a> {
         }
     }
 
+    /// Report `key` if it holds an empty list: "must name at least one `what`". A list whose
+    /// every item was refused is not reported again.
+    pub fn at_least_one(&self, key: &str, what: &str) {
+        if matches!(self.table.get(key), Some(Value::Array(items)) if items.is_empty()) {
+            self.report(key, format!("must name at least one {what}"));
+        }
+    }
+
     /// The table at `key`.
     pub fn table(&self, key: &str) -> Option<Check<'a>> {
         match self.table.get(key)? {

@@ -166,10 +166,8 @@ fn layer(c: &Check<'_>, schedule_zone: &TimeZone) -> Option<Layer> {
     c.required("name", "");
     let name = c.line("name");
     c.required("users", "");
-    let users = c.strings("users");
-    if users.as_ref().is_some_and(Vec::is_empty) {
-        c.report("users", "must name at least one user");
-    }
+    c.at_least_one("users", "user");
+    let users = c.strings("users").filter(|u| !u.is_empty());
     c.required("rotation", "(\"daily\", \"weekly\" or a length like \"3d\" or \"12h\")");
     let length = c.parsed("rotation", |v| {
         let d = match v.trim() {
@@ -259,10 +257,9 @@ fn policy(c: &Check<'_>) -> Option<EscalationPolicy> {
     for sc in c.tables("steps") {
         sc.known_keys(&["delay", "targets"]);
         let delay = if sc.has("delay") { sc.duration("delay") } else { Some(Duration::ZERO) };
+        sc.required("targets", "(a step needs at least one target)");
+        sc.at_least_one("targets", "target");
         let targets = sc.parsed_strings("targets", |s| s.parse::<Target>());
-        if targets.as_ref().map_or(!sc.has("targets"), Vec::is_empty) {
-            sc.report("targets", "a step needs at least one target");
-        }
         match (delay, steps.last()) {
             (Some(d), Some(Step { delay: prev, .. })) if d < *prev => {
                 sc.report("delay", format!("steps must be in order of delay ({d} comes after {prev})"));

@@ -166,6 +166,16 @@ fn parsed_lists_report_the_parser_message_per_item_and_may_accept_a_single_strin
 }
 
 #[test]
+fn an_empty_list_is_reported_when_it_must_name_at_least_one_item() {
+    let (_, problems) = check("a = []\nb = [\"x\"]\nc = [3]\n", |c| {
+        for key in ["a", "b", "c", "d"] {
+            c.at_least_one(key, "user");
+        }
+    });
+    assert_eq!(problems, ["a: must name at least one user"]);
+}
+
+#[test]
 fn unknown_keys_are_named_with_the_keys_that_are_allowed() {
     let (_, problems) = check("name = \"x\"\ncolour = \"red\"\n", |c| c.known_keys(&["name", "kind"]));
     assert_eq!(problems, ["colour: unknown key (expected one of: name, kind)"]);
