@@ -149,6 +149,9 @@ pub fn default_aliases() -> BTreeMap<String, Severity> {
         ("critical", P0),
         ("high", P1),
         ("medium", P2),
+        // The word Prometheus rules and runbooks use for the middle level; the alert severity
+        // map (`alert/severity_map.rs`) reads it as P2 too.
+        ("warning", P2),
         ("low", P3),
         ("info", P4),
         ("informational", P4),

@@ -13,6 +13,7 @@ mod lint;
 mod markdown;
 mod model;
 mod name;
+mod navigate;
 mod placeholders;
 mod rules;
 mod sections;
@@ -26,30 +27,58 @@ pub use defined::{assigned_names, defined_by, session_needs};
 pub use link::{link, Suggestion};
 pub use lint::{lint, Finding, Level};
 pub use model::{
-    Phase, PhaseKind, Placeholder, PlaceholderKind, Risk, RiskClass, Runbook, Section, Severity, Step, TimedOption,
+    Branch, Duration, Outcome, Phase, PhaseKind, Placeholder, PlaceholderKind, Risk, RiskClass, Runbook, Scenario,
+    Section, Severity, Step, TimedOption,
 };
 pub use name::{check_name, MAX_NAME};
+pub use navigate::StepRef;
 pub use placeholders::{placeholders, RUNTIME_VARIABLES};
 pub use rules::{alert_names_from_rules, RulesError};
-pub use severity::parse_severity;
+pub use severity::{parse_severity, Aliases};
 
 /// Markdown longer than this is cut before parsing; runbooks are far smaller, and the cap
 /// keeps worst-case parse time bounded.
 pub const MAX_DOCUMENT: usize = 8 * 1024 * 1024;
 
-/// Parses a Markdown runbook and classifies every step. Never panics; unrecognisable input
-/// yields an empty structure.
+/// How to read runbooks: which words mean which severity, and whether to classify steps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Lower-case alias -> level (`critical` -> P0, `sev2` -> P1): the policy's
+    /// `[severity.aliases]`, so a heading's "(critical)" means what `declare --severity
+    /// critical` means.
+    pub aliases: Aliases,
+    /// Classify every step's risk; `false` leaves each step `unknown` ("not classified").
+    pub classify: bool,
+}
+
+impl Default for ParseOptions {
+    /// The aliases every installation starts with, and classification on.
+    fn default() -> Self {
+        ParseOptions { aliases: sevwatch_core::policy::default_aliases(), classify: true }
+    }
+}
+
+impl ParseOptions {
+    /// The options for the policy in force.
+    pub fn from_policy(policy: &sevwatch_core::Policy) -> Self {
+        ParseOptions { aliases: policy.aliases.clone(), classify: true }
+    }
+}
+
+/// Parses a Markdown runbook and classifies every step, with the default aliases. Never
+/// panics; unrecognisable input yields an empty structure.
 pub fn parse(text: &str) -> Runbook {
-    parse_with(text, true)
+    parse_with_options(text, &ParseOptions::default())
 }
 
 /// Parses the structure only: every step's risk is left `unknown` ("not classified").
 /// For callers that classify lazily, and for measuring the parser alone.
 pub fn parse_structure(text: &str) -> Runbook {
-    parse_with(text, false)
+    parse_with_options(text, &ParseOptions { classify: false, ..ParseOptions::default() })
 }
 
-fn parse_with(text: &str, classify: bool) -> Runbook {
+/// Parses a Markdown runbook with the given options (the configured severity aliases).
+pub fn parse_with_options(text: &str, options: &ParseOptions) -> Runbook {
     let text = if text.len() > MAX_DOCUMENT {
         let mut cut = MAX_DOCUMENT;
         while !text.is_char_boundary(cut) {
@@ -96,7 +125,7 @@ fn parse_with(text: &str, classify: bool) -> Runbook {
                 _ => None,
             })
         });
-    Runbook { title, metadata, sections: sections::build(&blocks, title_index, classify) }
+    Runbook { title, metadata, sections: sections::build(&blocks, title_index, options) }
 }
 
 /// `**Owner:** SRE Team` -> ("owner", "SRE Team").

@@ -11,9 +11,29 @@ use crate::placeholders::placeholders;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawCommand {
     pub title: Option<String>,
+    /// The title's comment is directly above (no blank line between it and this command or
+    /// the commands before it under the same comment).
+    pub fresh_title: bool,
     pub text: String,
     /// 0-based line offset inside the block.
     pub offset: usize,
+}
+
+/// One step of a block, and whether its title is the comment directly above it (a condition
+/// in such a title applies to it: "# If recovery fails, restore from backup").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockStep {
+    pub step: Step,
+    pub fresh_title: bool,
+}
+
+/// What one code block yields.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockSteps {
+    pub steps: Vec<BlockStep>,
+    /// Captured output before the block's first command (or the whole block, when it holds
+    /// no command): what the step before printed.
+    pub leading_output: Option<String>,
 }
 
 /// Fence languages that are shell without further checks.
@@ -69,11 +89,12 @@ pub fn steps_of_block(
     body: &str,
     first_line: usize,
     context: Option<&str>,
+    _lead_in: Option<&str>,
     classify_steps: bool,
-) -> Vec<Step> {
+) -> BlockSteps {
     let mut commands = split_commands(body);
     let Some(language) = shell_language(lang, &commands) else {
-        return Vec::new();
+        return BlockSteps::default();
     };
     // Output is not a step: in a terminal transcript, lines that do not start with a command
     // name are what the commands printed (YAML, log lines, tables); and a block of any shell
@@ -82,13 +103,13 @@ pub fn steps_of_block(
         commands.retain(starts_with_command);
     }
     if !commands.iter().any(starts_with_command) {
-        return Vec::new();
+        return BlockSteps::default();
     }
-    commands
+    let steps = commands
         .into_iter()
         .map(|c| {
             let risk = if classify_steps { classify(&c.text) } else { Risk::new(RiskClass::Unknown, "not classified") };
-            Step {
+            let step = Step {
                 title: c.title.or_else(|| context.map(str::to_string)),
                 placeholders: placeholders(&c.text),
                 command: c.text,
@@ -97,9 +118,13 @@ pub fn steps_of_block(
                 language: language.clone(),
                 scenario: None,
                 window: None,
-            }
+                branch: None,
+                expected_output: None,
+            };
+            BlockStep { step, fresh_title: c.fresh_title }
         })
-        .collect()
+        .collect();
+    BlockSteps { steps, leading_output: None }
 }
 
 /// Removes interactive prompts: when some lines start with `$ `, only those lines (and
@@ -134,6 +159,7 @@ pub fn split_commands(body: &str) -> Vec<RawCommand> {
     // Comment lines of the current group (a blank line starts a new group).
     let mut comments: Vec<String> = Vec::new();
     let mut title: Option<String> = None;
+    let mut fresh = false;
     for (offset, line) in &lines {
         if buf.is_empty() {
             let t = line.trim();
@@ -142,6 +168,7 @@ pub fn split_commands(body: &str) -> Vec<RawCommand> {
                     title = Some(comments.join(" - "));
                     comments.clear();
                 }
+                fresh = false;
                 continue;
             }
             if t.starts_with("#!") {
@@ -157,19 +184,21 @@ pub fn split_commands(body: &str) -> Vec<RawCommand> {
             if !comments.is_empty() {
                 title = Some(comments.join(" - "));
                 comments.clear();
+                fresh = true;
             }
             start = *offset;
         }
         buf.push(line);
         scanner.feed(line);
         if scanner.complete() {
-            out.push(RawCommand { title: title.clone(), text: buf.join("\n").trim().to_string(), offset: start });
+            let text = buf.join("\n").trim().to_string();
+            out.push(RawCommand { title: title.clone(), fresh_title: fresh, text, offset: start });
             buf.clear();
             scanner = Scanner::default();
         }
     }
     if !buf.is_empty() {
-        out.push(RawCommand { title, text: buf.join("\n").trim().to_string(), offset: start });
+        out.push(RawCommand { title, fresh_title: fresh, text: buf.join("\n").trim().to_string(), offset: start });
     }
     out
 }
@@ -355,7 +384,7 @@ mod tests {
     #[test]
     fn output_in_transcripts_and_blocks_of_only_output_are_not_steps() {
         let commands = |lang: &str, body: &str| -> Vec<String> {
-            steps_of_block(lang, body, 1, None, false).into_iter().map(|s| s.command).collect()
+            steps_of_block(lang, body, 1, None, None, false).steps.into_iter().map(|s| s.step.command).collect()
         };
         let transcript = "oc get mcp worker -o yaml\napiVersion: v1\nkind: MachineConfigPool\nspec:\n  paused: false\n";
         assert_eq!(commands("console", transcript), vec!["oc get mcp worker -o yaml"]);
