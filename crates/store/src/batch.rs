@@ -12,7 +12,7 @@ use sevwatch_engine::{plan_alerts, plan_command, plan_jobs, Job, Refusal, Workin
 use crate::db::{Db, Tx};
 use crate::shared::Shared;
 use crate::writer::{Done, Op};
-use crate::{alert_rows, incident_rows, jobs, outbox, repeat_log, StoreError};
+use crate::{alert_rows, fanout, incident_rows, jobs, outbox, repeat_log, StoreError};
 
 /// Rounds of loading: the second follows records and group heads to their incidents.
 const LOAD_ROUNDS: usize = 3;
@@ -156,6 +156,7 @@ impl<'a> Batch<'a> {
         alert_rows::upsert_heads(tx, w).await?;
         jobs::write(tx, &e.jobs, &self.unfireable).await?;
         let queued = outbox::enqueue(tx, &self.shared.rules.oncall.users, &e.outbox).await?;
+        fanout::announce(tx, self.shared.replica, &e.events).await?;
         // Last, so that a batch of counted repeats runs it as its only statement.
         let repeats = repeat_log::rows(w);
         repeat_log::append(tx, &repeats).await?;

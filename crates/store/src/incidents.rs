@@ -88,11 +88,20 @@ impl Store {
     /// Events of one incident with `seq > after`, oldest first.
     pub async fn timeline(&self, id: IncidentId, after: i64, limit: u32) -> Result<Vec<SealedEvent>, StoreError> {
         self.incident_exists(id).await?;
+        Store::read_timeline(&self.db, id, after, limit).await
+    }
+
+    pub(crate) async fn read_timeline(
+        db: &crate::db::Db,
+        id: IncidentId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<SealedEvent>, StoreError> {
         const SQL: &str = "SELECT seq, at, incident_id, actor, data, prev_hash, hash FROM events \
             WHERE incident_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
         let limit = i64::from(limit.clamp(1, 10_000));
         let rows: Vec<EventRow> =
-            with_pool!(&self.db, |p| sqlx::query_as(SQL).bind(id.0).bind(after).bind(limit).fetch_all(p).await)?;
+            with_pool!(db, |p| sqlx::query_as(SQL).bind(id.0).bind(after).bind(limit).fetch_all(p).await)?;
         rows.into_iter().map(|r| decode_event(id, r)).collect()
     }
 

@@ -17,6 +17,7 @@ mod checkpoints;
 mod db;
 mod dialect;
 mod error;
+mod fanout;
 mod incident_rows;
 mod incidents;
 mod jobs;
@@ -106,6 +107,7 @@ impl Store {
             Backend::Postgres { .. } => (db.clone(), None),
         };
         let writer = writer::spawn(writer_db, sync, shared.clone(), events.clone());
+        fanout::spawn_listener(db.clone(), shared.replica, events.clone());
         Ok(Store { db, writer, events, shared })
     }
 
@@ -126,7 +128,8 @@ impl Store {
         self.db.name()
     }
 
-    /// Every event committed from now on, in commit order (this process's writes).
+    /// Every event committed from now on: this process's writes in commit order, then (on
+    /// PostgreSQL) other replicas' as their notifications arrive.
     pub fn subscribe(&self) -> broadcast::Receiver<SealedEvent> {
         self.events.subscribe()
     }

@@ -19,6 +19,8 @@ pub(crate) struct Shared {
     /// Hashes an alert's stored JSON, so that a repeat can tell whether its content changed
     /// (keyed at random per process).
     pub content_hasher: std::collections::hash_map::RandomState,
+    /// This process among the replicas (random), so it skips its own notifications.
+    pub replica: u64,
     /// Rows in the repeat log since it was last folded (SQLite only; see `repeat_log`).
     pub repeats_logged: AtomicUsize,
     /// Test hook: how many of the next batches fail half-way through their writes.
@@ -35,6 +37,11 @@ impl Shared {
             silences_changed: AtomicU64::new(0),
             content_hasher: Default::default(),
             repeats_logged: AtomicUsize::new(0),
+            replica: {
+                let mut b = [0u8; 8];
+                getrandom::fill(&mut b).expect("randomness");
+                u64::from_le_bytes(b)
+            },
             #[cfg(test)]
             fail_flushes: AtomicUsize::new(0),
         }

@@ -53,9 +53,7 @@ async fn timeline(store: &Store, id: IncidentId) -> Vec<String> {
 
 /// The warm cache holds exactly what the database holds for every row it has.
 async fn warm_equals_database(store: &Store) {
-    let Some(warm) = store.shared.warm() else { return };
-    let (incidents, records) = warm.snapshot();
-    drop(warm);
+    let Some((incidents, records)) = store.shared.warm().map(|w| w.snapshot()) else { return };
     for (id, state, hash) in incidents {
         const SQL: &str = "SELECT state, last_hash FROM incidents WHERE id = $1";
         let row: (String, String) =
