@@ -1,7 +1,9 @@
 //! The notification part of `sevwatch.toml`: `[[channels]]`, `[[channel_routes]]` and
-//! `templates_dir`, parsed and validated once into typed settings. Like the core's config,
-//! parsing walks everything and reports every problem with its key path
-//! (`channels[2].port: expected an integer ...`) instead of stopping at the first.
+//! `templates_dir`, parsed and validated once into typed settings. They are read with the
+//! core's one checker (`sevwatch_core::config::check`), as every other section is, so parsing
+//! walks everything and reports every problem with its key path
+//! (`channels[2].port: expected an integer ...`) instead of stopping at the first, and refuses
+//! blank strings the same way.
 //!
 //! ```toml
 //! templates_dir = "/etc/sevwatch/templates"

@@ -67,7 +67,7 @@ pub fn walk<T>(table: &Table, path: &str, problems: &mut Vec<ConfigProblem>, rea
 }
 
 /// `alerts` + `routes` -> `alerts.routes`; the root's keys have no prefix.
-pub fn join(path: &str, key: &str) -> String {
+fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
     } else {
@@ -263,7 +263,7 @@ impl<'a> Check<'a> {
     pub fn parsed_strings_or_one<T>(&self, key: &str, parse: impl FnMut(&str) -> Result<T, String>) -> Option<Vec<T>> {
         match self.table.get(key)? {
             Value::Array(items) => Some(self.items(key, items, parse)),
-            one @ Value::String(_) => Some(self.items(key, std::slice::from_ref(one), parse)),
+            Value::String(_) => self.parsed(key, parse).map(|one| vec![one]),
             other => self.wrong_type(key, "a string or an array of strings", other),
         }
     }

@@ -145,22 +145,24 @@ fn every_bad_item_of_a_list_is_reported_at_its_index_and_the_good_ones_are_kept(
 #[test]
 fn parsed_lists_report_the_parser_message_per_item_and_may_accept_a_single_string() {
     let number = |s: &str| s.parse::<u8>().map_err(|_| format!("{s:?} is not a number"));
-    let text = "a = [\"1\", \"x\", \"3\"]\nb = \"4\"\nc = \"5\"\nd = 6\n";
+    let text = "a = [\"1\", \"x\", \"3\"]\nb = \"4\"\nc = \"5\"\nd = 6\ne = \"y\"\n";
     let (values, problems) = check(text, |c| {
         (
             c.parsed_strings("a", number),
             c.parsed_strings_or_one("b", number),
             c.parsed_strings("c", number),
             c.parsed_strings_or_one("d", number),
+            c.parsed_strings_or_one("e", number),
         )
     });
-    assert_eq!(values, (Some(vec![1, 3]), Some(vec![4]), None, None));
+    assert_eq!(values, (Some(vec![1, 3]), Some(vec![4]), None, None, None));
     assert_eq!(
         problems,
         [
             "a[1]: \"x\" is not a number",
             "c: expected an array of strings, found string",
             "d: expected a string or an array of strings, found integer",
+            "e: \"y\" is not a number",
         ]
     );
 }
