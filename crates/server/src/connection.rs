@@ -17,6 +17,14 @@
 //!   A body that misses it turns the answer into a 408 with `Connection: close`.
 //! - While the handler runs and while its answer streams (SSE), no deadline.
 //!
+//! Memory under load is bounded by [`Bodies`]: a request with a body waits for one of
+//! `server.max_bodies_in_flight` turns before its body is read, and keeps it until its handler
+//! returns (an ingest handler holds the body, the parsed alerts and the batch's answer until
+//! the commit). A request waiting for a turn costs its socket buffers and hyper's read buffer
+//! (at most [`MAX_BUF`]); it waits up to `server.body_timeout`, then gets a 503 with
+//! `Retry-After`, and once admitted has the whole `body_timeout` for its body. Requests
+//! without a body (GET, the live stream) never wait.
+//!
 //! [`Watch`] is moved by the socket wrapper (a byte arrives while idle), the service (a request
 //! is in) and the answer's body (hyper drops it once written); the connection's task sleeps
 //! until the current phase's deadline and drops the connection when it passes. All three run
@@ -46,11 +54,15 @@ use hyper_util::rt::TokioIo;
 use sevwatch_core::ServerConfig;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::{watch, OwnedSemaphorePermit};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::{sleep_until, timeout_at, Instant, Sleep};
 use tower::ServiceExt;
 
 use crate::error::ApiError;
+
+/// The turns for reading request bodies (`server.max_bodies_in_flight`), shared by every
+/// connection.
+pub(crate) type Bodies = Arc<Semaphore>;
 
 /// The deadlines of `[server]`.
 #[derive(Clone, Copy, Debug)]
@@ -102,6 +114,8 @@ const LINGER_BYTES: usize = 1024 * 1024;
 pub(crate) const OVER_CAPACITY: &str =
     "the server is at its connection limit (server.max_connections); retry in a moment";
 pub(crate) const RETRY_AFTER_SECS: &str = "1";
+const NO_TURN: &str = "the server is reading as many request bodies as it may at once (server.max_bodies_in_flight) \
+     and none finished within server.body_timeout; retry in a moment";
 
 /// Serve one connection until it closes, times out or the server stops; `_permit` is its slot.
 pub(crate) async fn run(
@@ -109,6 +123,7 @@ pub(crate) async fn run(
     app: Router,
     limits: Limits,
     mode: Mode,
+    bodies: Bodies,
     stop: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
 ) {
@@ -122,7 +137,7 @@ pub(crate) async fn run(
         () = stopped(stop.clone()) => return,
     }
     // Boxed so that the future waiting above stays small: hyper's state is only allocated now.
-    Box::pin(serve_http(stream, app, Limits { header, ..limits }, mode, stop, due)).await;
+    Box::pin(serve_http(stream, app, Limits { header, ..limits }, mode, bodies, stop, due)).await;
 }
 
 async fn stopped(mut stop: watch::Receiver<bool>) {
@@ -135,6 +150,7 @@ async fn serve_http(
     app: Router,
     limits: Limits,
     mode: Mode,
+    bodies: Bodies,
     stop: watch::Receiver<bool>,
     due: Instant,
 ) {
@@ -142,7 +158,7 @@ async fn serve_http(
     // Handlers see the client's address as axum's `ConnectInfo` (the auth throttle keys on it).
     let peer = stream.peer_addr().ok();
     let io = TokioIo::new(Watched { stream, watch: watch.clone() });
-    let service = Service { app, watch: watch.clone(), body_timeout: limits.body, mode, peer };
+    let service = Service { app, watch: watch.clone(), body_timeout: limits.body, mode, peer, bodies };
     let mut conn = http1::Builder::new()
         .header_read_timeout(None)
         .keep_alive(mode == Mode::Serve)
@@ -302,6 +318,7 @@ struct Service {
     body_timeout: Duration,
     mode: Mode,
     peer: Option<std::net::SocketAddr>,
+    bodies: Bodies,
 }
 
 type Answer = Response<Tracked>;
@@ -317,18 +334,28 @@ impl hyper::service::Service<Request<Incoming>> for Service {
         if self.mode == Mode::Refuse && !is_liveness_probe(&req) {
             return Box::pin(std::future::ready(Ok(over_capacity().map(|body| Tracked { body, watch }))));
         }
-        let late = Arc::new(AtomicBool::new(false));
-        let deadline = Instant::now() + self.body_timeout;
-        let mut req = req.map(|body| Body::new(Deadline { body, deadline, alarm: None, late: late.clone() }));
-        if let Some(peer) = self.peer {
-            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-        }
-        let (app, body_timeout) = (self.app.clone(), self.body_timeout);
+        let (app, body_timeout, peer, bodies) = (self.app.clone(), self.body_timeout, self.peer, self.bodies.clone());
         Box::pin(async move {
+            // An empty body (GET, or `Content-Length: 0`) is at its end already.
+            let turn = if hyper::body::Body::is_end_stream(req.body()) {
+                None
+            } else {
+                match timeout_at(Instant::now() + body_timeout, bodies.acquire_owned()).await {
+                    Ok(turn) => Some(turn.expect("the body semaphore is never closed")),
+                    Err(_) => return Ok(no_turn().map(|body| Tracked { body, watch })),
+                }
+            };
+            let late = Arc::new(AtomicBool::new(false));
+            let deadline = Instant::now() + body_timeout;
+            let mut req = req.map(|body| Body::new(Deadline { body, deadline, alarm: None, late: late.clone() }));
+            if let Some(peer) = peer {
+                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            }
             let answer = match app.oneshot(req).await {
                 Ok(answer) => answer,
                 Err(never) => match never {},
             };
+            drop(turn);
             let answer = if late.load(Ordering::Relaxed) { body_too_slow(answer, body_timeout) } else { answer };
             Ok(answer.map(|body| Tracked { body, watch }))
         })
@@ -346,6 +373,14 @@ fn with_close(mut answer: Response<Body>) -> Response<Body> {
 
 fn over_capacity() -> Response<Body> {
     let mut answer = with_close(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, OVER_CAPACITY).into_response());
+    answer.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+    answer
+}
+
+/// No turn to read the body came within `body_timeout`. The body stays unread, so the
+/// connection closes.
+fn no_turn() -> Response<Body> {
+    let mut answer = with_close(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, NO_TURN).into_response());
     answer.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
     answer
 }
@@ -431,3 +466,6 @@ impl Drop for Tracked {
         self.watch.idle();
     }
 }
+
+#[cfg(test)]
+mod tests;

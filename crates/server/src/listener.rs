@@ -50,9 +50,11 @@ const REPORT_EVERY: Duration = Duration::from_secs(10);
 pub async fn serve_until(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()>) -> io::Result<()> {
     let limits = Limits::of(&state.config.server);
     let cap = within_fd_limit(state.config.server.max_connections);
+    let turns = state.config.server.max_bodies_in_flight.max(1);
     let app = crate::app(state);
     let serving = Arc::new(Semaphore::new(cap));
     let refusing = Arc::new(Semaphore::new(REFUSAL_SLOTS));
+    let bodies = Arc::new(Semaphore::new(turns));
     let refusal = refusal_bytes();
     let (stop, stopped) = watch::channel(false);
     let mut shutdown = pin!(shutdown);
@@ -91,7 +93,7 @@ pub async fn serve_until(listener: TcpListener, state: AppState, shutdown: impl 
                 }
             }
         };
-        tokio::spawn(connection::run(stream, app.clone(), limits, mode, stopped.clone(), permit));
+        tokio::spawn(connection::run(stream, app.clone(), limits, mode, bodies.clone(), stopped.clone(), permit));
     }
     drop(listener);
     stop.send_replace(true);

@@ -18,12 +18,15 @@ pub struct ServerConfig {
     /// From accept (or from the first byte of a later request on a kept-alive connection) to
     /// the end of the request's headers.
     pub header_timeout: Duration,
-    /// From the end of the headers to the end of the body, when a handler reads the body.
+    /// From the end of the headers (or from its turn, when it waited for one) to the end of the
+    /// body, when a handler reads the body.
     pub body_timeout: Duration,
     /// How long a kept-alive connection may wait for its next request.
     pub idle_timeout: Duration,
     /// Connections served at once; more are refused with a 503.
     pub max_connections: usize,
+    /// Request bodies read and handled at once; more wait (up to `body_timeout`) for a turn.
+    pub max_bodies_in_flight: usize,
 }
 
 impl Default for ServerConfig {
@@ -37,6 +40,7 @@ impl Default for ServerConfig {
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             max_connections: 2048,
+            max_bodies_in_flight: 16,
         }
     }
 }
@@ -53,6 +57,7 @@ impl fmt::Debug for ServerConfig {
             .field("body_timeout", &self.body_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
+            .field("max_bodies_in_flight", &self.max_bodies_in_flight)
             .finish()
     }
 }
@@ -68,6 +73,7 @@ pub(super) fn read(c: &Check<'_>) -> ServerConfig {
         "body_timeout",
         "idle_timeout",
         "max_connections",
+        "max_bodies_in_flight",
     ]);
     let listen = c.parsed("listen", |v| {
         v.parse::<std::net::SocketAddr>()
@@ -97,6 +103,9 @@ pub(super) fn read(c: &Check<'_>) -> ServerConfig {
     }
     if let Some(n) = c.integer("max_connections", 1..=1_000_000) {
         s.max_connections = usize::try_from(n).expect("bounded by the range above");
+    }
+    if let Some(n) = c.integer("max_bodies_in_flight", 1..=65_536) {
+        s.max_bodies_in_flight = usize::try_from(n).expect("bounded by the range above");
     }
     s
 }

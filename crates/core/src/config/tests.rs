@@ -102,6 +102,10 @@ fn the_printed_server_section_uncommented_gives_the_default_limits() {
         (got.max_body_bytes, got.header_timeout, got.body_timeout, got.idle_timeout, got.max_connections),
         (want.max_body_bytes, want.header_timeout, want.body_timeout, want.idle_timeout, want.max_connections)
     );
+    assert_eq!(got.max_bodies_in_flight, want.max_bodies_in_flight);
+    let p = Config::from_toml_str("[server]\nmax_bodies_in_flight = 0\n").unwrap_err();
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].to_string().starts_with("server.max_bodies_in_flight: must be between 1 and 65536"), "{p:?}");
 }
 
 #[test]
