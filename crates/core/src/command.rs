@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::checklist::{instantiate, Phase};
 use crate::event::{Event, EventKind};
 use crate::lifecycle::{check_transition, Via};
-use crate::runbook_run::{check_confirmation, find_step, Confirmation, RunStep, StepRisk, StepStatus, MAX_STEP_OUTPUT};
+use crate::runbook_run::{
+    check_confirmation, check_session_state, find_step, Confirmation, RunStep, StepRisk, StepStatus, MAX_STEP_OUTPUT,
+};
 use crate::{DomainError, Incident, Policy, Role, Severity, Status, Timestamp};
 
 pub const MAX_TITLE: usize = 200;
@@ -80,6 +82,10 @@ pub enum Command {
         duration_ms: i64,
         output: String,
         truncated: bool,
+        /// The run's shell session after the step: its working directory (unknown when the
+        /// step ended the session) and the names of the variables the run has exported.
+        cwd: Option<String>,
+        exported: Vec<String>,
     },
     SkipStep {
         run: u32,
@@ -356,7 +362,7 @@ pub fn decide(
                 on_server: *on_server,
             })
         }
-        Command::FinishStep { run, step, exit_code, duration_ms, output, truncated } => {
+        Command::FinishStep { run, step, exit_code, duration_ms, output, truncated, cwd, exported } => {
             let (_, s) = find_step(inc, *run, *step)?;
             if !matches!(s.status, StepStatus::Running | StepStatus::Interrupted) {
                 return Err(DomainError::Conflict(format!("step {step} of run {run} is not running")));
@@ -373,6 +379,7 @@ pub fn decide(
             if *duration_ms < 0 {
                 return Err(DomainError::invalid("duration_ms", "must not be negative"));
             }
+            check_session_state(cwd, exported)?;
             ev(EventKind::RunbookStepFinished {
                 run: *run,
                 step: *step,
@@ -380,6 +387,8 @@ pub fn decide(
                 duration_ms: *duration_ms,
                 output: output.clone(),
                 truncated: *truncated,
+                cwd: cwd.clone(),
+                exported: exported.clone(),
             })
         }
         Command::SkipStep { run, step, reason } => {

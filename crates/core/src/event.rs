@@ -98,6 +98,12 @@ pub enum EventKind {
         output: String,
         #[serde(default)]
         truncated: bool,
+        /// The working directory of the run's shell session after the step.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cwd: Option<String>,
+        /// Names (never values) of the variables the run's steps have exported so far.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        exported: Vec<String>,
     },
     RunbookStepSkipped {
         run: u32,
@@ -246,11 +252,15 @@ impl EventKind {
                 let place = if *on_server { " on the server" } else { "" };
                 format!("run {run} step {step} started{place} ({risk}, confirmation: {confirmation}): {command}")
             }
-            EventKind::RunbookStepFinished { run, step, exit_code, duration_ms, output, truncated } => format!(
-                "run {run} step {step} exited {exit_code} after {duration_ms} ms ({} bytes of output{})",
-                output.len(),
-                if *truncated { ", truncated" } else { "" }
-            ),
+            EventKind::RunbookStepFinished { run, step, exit_code, duration_ms, output, truncated, cwd, exported } => {
+                format!(
+                    "run {run} step {step} exited {exit_code} after {duration_ms} ms ({} bytes of output{}){}{}",
+                    output.len(),
+                    if *truncated { ", truncated" } else { "" },
+                    cwd.as_ref().map(|d| format!("; shell in {d}")).unwrap_or_default(),
+                    if exported.is_empty() { String::new() } else { format!("; exported: {}", exported.join(" ")) }
+                )
+            }
             EventKind::RunbookStepSkipped { run, step, reason } => match reason {
                 Some(r) => format!("run {run} step {step} skipped: {r}"),
                 None => format!("run {run} step {step} skipped"),

@@ -171,3 +171,30 @@ pub fn find_step(inc: &Incident, run: u32, step: usize) -> Result<(&RunbookRun, 
     })?;
     Ok((r, s))
 }
+
+/// Most exported names recorded after a step, and the longest working directory.
+pub const MAX_EXPORTED: usize = 512;
+const MAX_CWD: usize = 4096;
+
+/// The session state a step result reports: a working directory without NUL, and variable
+/// names (`[A-Za-z_][A-Za-z0-9_]*`), never values.
+pub fn check_session_state(cwd: &Option<String>, exported: &[String]) -> Result<(), DomainError> {
+    if let Some(d) = cwd {
+        if d.len() > MAX_CWD || d.contains('\0') {
+            return Err(DomainError::invalid("cwd", format!("must be a path of at most {MAX_CWD} bytes")));
+        }
+    }
+    if exported.len() > MAX_EXPORTED {
+        return Err(DomainError::invalid("exported", format!("at most {MAX_EXPORTED} names")));
+    }
+    let name = |n: &str| {
+        let mut b = n.bytes();
+        n.len() <= 256
+            && b.next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+            && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+    };
+    match exported.iter().find(|n| !name(n)) {
+        Some(bad) => Err(DomainError::invalid("exported", format!("{bad:?} is not a variable name"))),
+        None => Ok(()),
+    }
+}

@@ -7,7 +7,6 @@
 mod bind;
 mod classify;
 mod defined;
-pub mod exec;
 mod link;
 mod lint;
 mod markdown;

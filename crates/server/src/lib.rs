@@ -49,6 +49,8 @@ pub struct AppState {
     pub clock: Arc<dyn clock::Clock>,
     tokens: Arc<token_cache::TokenCache>,
     throttle: Arc<throttle::AuthThrottle>,
+    /// The shell sessions of runs whose steps execute on this server.
+    sessions: Arc<routes::run_on_server::Sessions>,
 }
 
 impl AppState {
@@ -65,6 +67,7 @@ impl AppState {
             clock: Arc::new(clock::SystemClock),
             tokens: Arc::default(),
             throttle: Arc::default(),
+            sessions: Arc::default(),
         }
     }
 

@@ -4,15 +4,28 @@
 //! - the caller's token has the `executor` (or `admin`) role: a responder token is not enough;
 //! - the step comes from a runbook version imported with an admin token, so a responder cannot
 //!   import a runbook of their own and run it here;
-//! - the working directory is never the data directory (nor inside it): by default each step
-//!   gets a fresh empty directory under the system's temporary directory, removed afterwards,
-//!   and the step sees a clean environment (the server's holds the database URL and keys).
+//! - the working directory is never the data directory (nor inside it): by default each run
+//!   gets a fresh empty directory under the system's temporary directory, removed when the run's
+//!   session ends, and the steps see a clean environment (the server's holds the database URL
+//!   and keys).
+//!
+//! The steps of one run share one shell session (`sevwatch_runbook::session`), kept here in
+//! [`Sessions`] from the run's first step on the server until the run has no step left to do,
+//! or until it has been idle for [`IDLE`]. The session lives in this process: after a restart,
+//! or when the next step reaches another replica, a new session starts in a new directory, and
+//! the step's output says so (a step that needs a variable an earlier step set then fails at
+//! the session's check instead of running with it empty).
 //!
 //! Who asked is the actor of the `runbook_step_started` event, which says `on the server`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use sevwatch_core::{Action, RunbookRun};
+use sevwatch_core::runbook_run::MAX_STEP_OUTPUT;
+use sevwatch_core::{Action, IncidentId, RunbookRun};
+use sevwatch_runbook::session::{Session, SessionOptions, StepOutcome};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -43,7 +56,101 @@ pub async fn authorize(state: &AppState, caller: &Caller, run: &RunbookRun) -> R
     Ok(())
 }
 
-/// Where a step runs on the server: the configured directory, or a fresh one removed on drop.
+/// A run's session idle this long is closed (its processes get SIGHUP, its directory goes).
+pub const IDLE: Duration = Duration::from_secs(3600);
+
+/// One run's shell session and the directory it started in (removed after the session).
+struct RunSession {
+    // Declared first so the shell ends before its directory is removed.
+    session: Session,
+    _workdir: Workdir,
+    last_used: Instant,
+}
+
+type Slot = Arc<Mutex<Option<RunSession>>>;
+
+/// The shell sessions of the runs executing on this server, one per (incident, run).
+#[derive(Default)]
+pub struct Sessions {
+    runs: Mutex<HashMap<(IncidentId, u32), Slot>>,
+}
+
+impl Sessions {
+    fn slot(&self, id: IncidentId, run: u32) -> Slot {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        // Idle sessions go whenever another is looked up; a slot in use is never taken.
+        runs.retain(|_, slot| match slot.try_lock() {
+            Ok(s) => s.as_ref().is_some_and(|s| s.last_used.elapsed() < IDLE),
+            Err(_) => true,
+        });
+        runs.entry((id, run)).or_default().clone()
+    }
+
+    /// Ends the run's session, if this server has one, and removes its fresh directory.
+    pub async fn close(&self, id: IncidentId, run: u32) {
+        let slot = self.runs.lock().unwrap_or_else(|p| p.into_inner()).remove(&(id, run));
+        if let Some(slot) = slot {
+            // Closing waits (up to a second) for the shell to go: off the async threads.
+            let _ = tokio::task::spawn_blocking(move || drop(slot)).await;
+        }
+    }
+}
+
+/// Runs a bound step in its run's session on this server, starting the session (in a fresh
+/// working directory) when the run has none here or its last step ended it. `continuing`: an
+/// earlier step of the run has started, so a new session is worth a note.
+pub async fn execute(
+    state: &AppState,
+    id: IncidentId,
+    run: u32,
+    script: String,
+    needs: Vec<String>,
+    continuing: bool,
+) -> Result<StepOutcome, ApiError> {
+    let slot = state.sessions.slot(id, run);
+    let fresh = {
+        let current = slot.lock().unwrap_or_else(|p| p.into_inner());
+        current.as_ref().is_none_or(|s| !s.session.alive())
+    };
+    let workdir = if fresh { Some(Workdir::prepare(state)?) } else { None };
+    let opts = SessionOptions {
+        workdir: workdir.as_ref().map(|w| w.path().to_path_buf()),
+        env: state.config.runbooks.env.clone(),
+        clean_env: true,
+        max_output: MAX_STEP_OUTPUT,
+        ..SessionOptions::default()
+    };
+    let timeout = Duration::from_millis(state.config.runbooks.timeout.as_millis() as u64);
+    tokio::task::spawn_blocking(move || {
+        let mut current = slot.lock().unwrap_or_else(|p| p.into_inner());
+        let mut note = None;
+        if let Some(workdir) = workdir {
+            if continuing {
+                note = Some(
+                    "this step ran in a new shell session, without the cd and variables of the run's earlier \
+                     steps (the last session ended, the server restarted, or another replica ran them)"
+                        .to_string(),
+                );
+            }
+            *current = None;
+            let session = Session::start(&opts).map_err(|e| ApiError::internal(format!("shell session: {e}")))?;
+            *current = Some(RunSession { session, _workdir: workdir, last_used: Instant::now() });
+        }
+        let rs = current.as_mut().expect("a session was started above");
+        let mut outcome = rs
+            .session
+            .run(&script, &needs, timeout, |_| {})
+            .map_err(|e| ApiError::internal(format!("shell session: {e}")))?;
+        rs.last_used = Instant::now();
+        outcome.notes.extend(note);
+        Ok(outcome)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// Where a run's steps start on the server: the configured directory, or a fresh one removed on
+/// drop.
 pub struct Workdir {
     path: PathBuf,
     remove: bool,

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use sevwatch_core::runbook_run::{find_step, incident_vars, MAX_STEP_OUTPUT};
-use sevwatch_core::{Action, Command, Confirmation, Incident, IncidentId, RunStep, RunbookRun, StepRisk};
+use sevwatch_core::{Action, Command, Confirmation, Incident, IncidentId, RunStep, RunbookRun, StepRisk, StepStatus};
 use sevwatch_runbook::{PhaseKind, RiskClass};
 use sevwatch_store::IncidentOp;
 use utoipa::ToSchema;
@@ -60,6 +60,18 @@ fn run_of(inc: &Incident, run: u32) -> Result<RunbookRun, ApiError> {
         .find(|r| r.id == run)
         .cloned()
         .ok_or_else(|| ApiError::not_found(format!("{} has no runbook run {run}", inc.id)))
+}
+
+/// A run with nothing left to do (and nothing running) needs its shell session no more.
+async fn close_if_done(state: &AppState, inc: &Incident, run: u32) {
+    let done = inc
+        .runbook_runs
+        .iter()
+        .find(|r| r.id == run)
+        .is_some_and(|r| r.next_step().is_none() && !r.state.iter().any(|s| s.status == StepStatus::Running));
+    if done {
+        state.sessions.close(inc.id, run).await;
+    }
 }
 
 fn risk(class: RiskClass) -> StepRisk {
@@ -165,7 +177,8 @@ pub async fn start_run(
 pub struct RunWithOutputs {
     pub incident: String,
     pub run: RunbookRun,
-    /// The recorded results, oldest first: `{step, exit_code, duration_ms, output, truncated, at, actor}`.
+    /// The recorded results, oldest first: `{step, exit_code, duration_ms, output, truncated, cwd,
+    /// exported, at, actor}`.
     pub results: Vec<serde_json::Value>,
 }
 
@@ -192,9 +205,11 @@ pub async fn show_run(
                 duration_ms,
                 output,
                 truncated,
+                cwd,
+                exported,
             } if *er == run => Some(
                 serde_json::json!({ "step": step, "exit_code": exit_code, "duration_ms": duration_ms, "output": output,
-                    "truncated": truncated, "at": e.event.at, "actor": e.event.actor }),
+                    "truncated": truncated, "cwd": cwd, "exported": exported, "at": e.event.at, "actor": e.event.actor }),
             ),
             _ => None,
         })
@@ -227,6 +242,10 @@ pub struct StepAnswer {
     /// The script as it runs: each bound value assigned to a shell variable, then the command
     /// referring to it (see `sevwatch_runbook::bind`).
     pub command: String,
+    /// Variables the step takes from earlier steps of the run: the executor's shell session
+    /// checks they are set before it runs the step.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<String>,
     pub risk: StepRisk,
     pub reason: String,
     /// Present when the server executed the step.
@@ -248,45 +267,42 @@ pub async fn start_step(
     let (id, run, step) = ids(&id, &run, Some(&step))?;
     let inc = state.store.incident(id).await?;
     let (r, _) = find_step(&inc, run, step)?;
-    let workdir = if req.execute {
+    if req.execute {
         run_on_server::authorize(&state, &caller, r).await?;
-        Some(run_on_server::Workdir::prepare(&state)?)
-    } else {
-        None
-    };
+    }
     let template = &r.steps[step - 1];
     let mut vars = r.vars.clone();
     vars.extend(req.vars);
-    let command = sevwatch_runbook::bind(&template.command, &vars)
+    // The run's steps share one shell session: what earlier steps assign is the session's.
+    let earlier = sevwatch_runbook::defined_by(r.steps[..step - 1].iter().map(|s| s.command.as_str()));
+    let command = sevwatch_runbook::bind_in_run(&template.command, &vars, &earlier)
         .map_err(|e| ApiError::invalid("vars", format!("step {step}: {e}")))?;
+    let needs = sevwatch_runbook::session_needs(&template.command, &earlier);
+    let continuing = r.state.iter().any(|s| s.attempts > 0 || s.status == StepStatus::Skipped);
     let confirmation = Confirmation { confirmed: req.confirm, typed_incident: req.confirm_destructive };
     let (risk, reason) = (template.risk, template.reason.clone());
     let start = Command::StartStep { run, step, command: command.clone(), confirmation, on_server: req.execute };
     exec(&state, &caller, id, start).await?;
     let mut result = None;
-    if let Some(workdir) = workdir {
-        let opts = sevwatch_runbook::exec::ExecOptions {
-            timeout: std::time::Duration::from_millis(state.config.runbooks.timeout.as_millis() as u64),
-            workdir: Some(workdir.path().to_path_buf()),
-            env: state.config.runbooks.env.clone(),
-            clean_env: true,
-            max_output: MAX_STEP_OUTPUT,
+    if req.execute {
+        let o = run_on_server::execute(&state, id, run, command.clone(), needs.clone(), continuing).await?;
+        let output = o.text();
+        let finish = Command::FinishStep {
+            run,
+            step,
+            exit_code: o.exit_code,
+            duration_ms: o.duration_ms,
+            output: output.clone(),
+            truncated: o.truncated,
+            cwd: o.cwd.clone(),
+            exported: o.exported.clone(),
         };
-        let to_run = command.clone();
-        let outcome = tokio::task::spawn_blocking(move || sevwatch_runbook::exec::run(&to_run, &opts, |_| {}))
-            .await
-            .map_err(ApiError::internal)?;
-        let (exit_code, duration_ms, output, truncated) = match outcome {
-            Ok(o) => (o.exit_code, o.duration_ms, o.output.replace('\0', "\u{fffd}"), o.truncated),
-            Err(e) => (127, 0, format!("could not start the step: {e}"), false),
-        };
-        let finish = Command::FinishStep { run, step, exit_code, duration_ms, output: output.clone(), truncated };
-        exec(&state, &caller, id, finish).await?;
-        result = Some(
-            serde_json::json!({ "exit_code": exit_code, "duration_ms": duration_ms, "output": output, "truncated": truncated }),
-        );
+        let inc = exec(&state, &caller, id, finish).await?;
+        close_if_done(&state, &inc, run).await;
+        result = Some(serde_json::json!({ "exit_code": o.exit_code, "duration_ms": o.duration_ms, "output": output,
+            "truncated": o.truncated, "cwd": o.cwd, "exported": o.exported, "session_ended": o.session_ended }));
     }
-    Ok(Json(StepAnswer { incident: id.to_string(), run, step, command, risk, reason, result }))
+    Ok(Json(StepAnswer { incident: id.to_string(), run, step, command, needs, risk, reason, result }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -298,6 +314,12 @@ pub struct StepResult {
     pub output: String,
     #[serde(default)]
     pub truncated: bool,
+    /// The working directory of the run's shell session after the step.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// Names (not values) of the variables the run's steps have exported.
+    #[serde(default)]
+    pub exported: Vec<String>,
 }
 
 /// Record a step's result (exit code, duration, output).
@@ -318,8 +340,11 @@ pub async fn step_result(
         duration_ms: req.duration_ms,
         output: req.output,
         truncated: req.truncated,
+        cwd: req.cwd,
+        exported: req.exported,
     };
     let inc = exec(&state, &caller, id, cmd).await?;
+    close_if_done(&state, &inc, run).await;
     Ok(Json(RunAnswer { incident: inc.id.to_string(), run: run_of(&inc, run)? }))
 }
 
@@ -341,6 +366,7 @@ pub async fn skip_step(
 ) -> Result<Json<RunAnswer>, ApiError> {
     let (id, run, step) = ids(&id, &run, Some(&step))?;
     let inc = exec(&state, &caller, id, Command::SkipStep { run, step, reason: req.reason }).await?;
+    close_if_done(&state, &inc, run).await;
     Ok(Json(RunAnswer { incident: inc.id.to_string(), run: run_of(&inc, run)? }))
 }
 

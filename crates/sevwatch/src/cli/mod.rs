@@ -9,6 +9,8 @@ mod oncall;
 mod outbox;
 mod output;
 mod runbook;
+mod runbook_prompt;
+mod runbook_run;
 mod serve;
 mod token;
 
