@@ -9,7 +9,8 @@ use crate::checklist::{instantiate, Phase};
 use crate::event::{Event, EventKind};
 use crate::lifecycle::{check_transition, Via};
 use crate::runbook_run::{
-    check_confirmation, check_session_state, find_step, Confirmation, RunStep, StepRisk, StepStatus, MAX_STEP_OUTPUT,
+    branches_not_taken, check_branch_start, check_confirmation, check_session_state, find_step, Confirmation, RunStep,
+    StepRisk, StepStatus, MAX_STEP_OUTPUT,
 };
 use crate::{DomainError, Incident, Policy, Role, Severity, Status, Timestamp};
 
@@ -64,6 +65,8 @@ pub enum Command {
         section: String,
         steps: Vec<RunStep>,
         vars: BTreeMap<String, String>,
+        /// The scenario chosen, when the section has scenarios.
+        scenario: Option<String>,
     },
     /// Start step `step` (1-based) of run `run`; `command` is the step with variables bound
     /// (by the edge, with the runbook crate's quoting) so the timeline records what really ran.
@@ -182,6 +185,21 @@ fn optional_line(field: &str, value: &Option<String>, max: usize) -> Result<Opti
         None | Some("") => Ok(None),
         Some(v) => one_line(field, v, max).map(Some),
     }
+}
+
+/// `events` followed by a skip of each branch that can no longer run, stamped like the first.
+fn with_skips(
+    events: Result<Vec<Event>, DomainError>,
+    run: u32,
+    skips: Vec<(usize, String)>,
+) -> Result<Vec<Event>, DomainError> {
+    let mut events = events?;
+    let (at, actor) = (events[0].at, events[0].actor.clone());
+    for (step, reason) in skips {
+        let kind = EventKind::RunbookStepSkipped { run, step, reason: Some(reason) };
+        events.push(Event { at, actor: actor.clone(), kind });
+    }
+    Ok(events)
 }
 
 /// Millisecond precision is what the store keeps; deciding at that precision means a replay
@@ -313,7 +331,7 @@ pub fn decide(
             check_transition(inc.status, Status::Investigating, Via::Reopen)?;
             ev(EventKind::Reopened { reason: optional("reason", reason, MAX_TEXT)? })
         }
-        Command::StartRunbookRun { runbook, version, section, steps, vars } => {
+        Command::StartRunbookRun { runbook, version, section, steps, vars, scenario } => {
             if inc.status == Status::Closed {
                 return Err(closed());
             }
@@ -328,6 +346,7 @@ pub fn decide(
                 section: one_line("section", section, MAX_TITLE * 2)?,
                 steps: steps.clone(),
                 vars: vars.clone(),
+                scenario: optional_line("scenario", scenario, MAX_TITLE)?,
             })
         }
         Command::StartStep { run, step, command, confirmation, on_server } => {
@@ -346,6 +365,7 @@ pub fn decide(
                     format!("step {step} of run {run} is already {:?}", s.status).to_lowercase(),
                 ));
             }
+            check_branch_start(r, *step)?;
             let risk = r.steps[*step - 1].risk;
             check_confirmation(inc, *step, risk, confirmation)?;
             let how = match (risk, confirmation.typed_incident.is_some()) {
@@ -380,16 +400,22 @@ pub fn decide(
                 return Err(DomainError::invalid("duration_ms", "must not be negative"));
             }
             check_session_state(cwd, exported)?;
-            ev(EventKind::RunbookStepFinished {
-                run: *run,
-                step: *step,
-                exit_code: *exit_code,
-                duration_ms: *duration_ms,
-                output: output.clone(),
-                truncated: *truncated,
-                cwd: cwd.clone(),
-                exported: exported.clone(),
-            })
+            let (r, _) = find_step(inc, *run, *step)?;
+            let not_taken = branches_not_taken(r, *step, Some(*exit_code));
+            with_skips(
+                ev(EventKind::RunbookStepFinished {
+                    run: *run,
+                    step: *step,
+                    exit_code: *exit_code,
+                    duration_ms: *duration_ms,
+                    output: output.clone(),
+                    truncated: *truncated,
+                    cwd: cwd.clone(),
+                    exported: exported.clone(),
+                }),
+                *run,
+                not_taken,
+            )
         }
         Command::SkipStep { run, step, reason } => {
             let (_, s) = find_step(inc, *run, *step)?;
@@ -398,7 +424,11 @@ pub fn decide(
                     format!("step {step} of run {run} cannot be skipped while {:?}", s.status).to_lowercase(),
                 ));
             }
-            ev(EventKind::RunbookStepSkipped { run: *run, step: *step, reason: optional("reason", reason, MAX_TEXT)? })
+            let (r, _) = find_step(inc, *run, *step)?;
+            let not_taken = branches_not_taken(r, *step, None);
+            let skipped =
+                EventKind::RunbookStepSkipped { run: *run, step: *step, reason: optional("reason", reason, MAX_TEXT)? };
+            with_skips(ev(skipped), *run, not_taken)
         }
         Command::AttachAlert { fingerprint, name, source, severity, summary } => {
             if inc.status == Status::Closed {

@@ -75,6 +75,9 @@ pub enum EventKind {
         steps: Vec<RunStep>,
         #[serde(default)]
         vars: BTreeMap<String, String>,
+        /// The scenario the run follows, when its section has scenarios.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scenario: Option<String>,
     },
     /// `step` numbers are 1-based, as responders see them.
     RunbookStepStarted {
@@ -245,8 +248,9 @@ impl EventKind {
                 Some(r) => format!("reopened: {r}"),
                 None => "reopened".into(),
             },
-            EventKind::RunbookRunStarted { run, runbook, section, steps, .. } => {
-                format!("runbook run {run} started: {runbook} / {section} ({} steps)", steps.len())
+            EventKind::RunbookRunStarted { run, runbook, section, steps, scenario, .. } => {
+                let scenario = scenario.as_ref().map(|s| format!(", scenario {s}")).unwrap_or_default();
+                format!("runbook run {run} started: {runbook} / {section}{scenario} ({} steps)", steps.len())
             }
             EventKind::RunbookStepStarted { run, step, command, risk, confirmation, on_server } => {
                 let place = if *on_server { " on the server" } else { "" };

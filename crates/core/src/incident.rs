@@ -165,7 +165,7 @@ impl Incident {
                 self.reopen_count += 1;
                 self.last_update_at = e.at;
             }
-            EventKind::RunbookRunStarted { run, runbook, version, section, steps, vars } => {
+            EventKind::RunbookRunStarted { run, runbook, version, section, steps, vars, scenario } => {
                 let blank = StepState {
                     status: StepStatus::Pending,
                     command: None,
@@ -182,6 +182,7 @@ impl Incident {
                     state: vec![blank; steps.len()],
                     steps: steps.clone(),
                     vars: vars.clone(),
+                    scenario: scenario.clone(),
                     started_by: e.actor.clone(),
                     started_at: e.at,
                 });

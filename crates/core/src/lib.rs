@@ -41,7 +41,7 @@ pub use incident::{EscalationState, Incident};
 pub use lifecycle::{Status, Via};
 pub use policy::{LevelPolicy, Policy, Target};
 pub use role::Role;
-pub use runbook_run::{Confirmation, RunStep, RunbookRun, StepRisk, StepStatus};
+pub use runbook_run::{BranchOutcome, Confirmation, RunBranch, RunStep, RunbookRun, StepRisk, StepStatus};
 pub use severity::Severity;
 pub use sla::{Clock, SlaClocks};
 

@@ -52,6 +52,37 @@ pub struct RunStep {
     pub reason: String,
     /// The phase the step belongs to (`diagnosis`, `response`, ...).
     pub phase: String,
+    /// Set when the step is one of the alternatives after an earlier step's outcome ("if
+    /// recovery succeeds: ..." / "if it fails: ...").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<RunBranch>,
+}
+
+/// When a branch step applies: after step `after` (1-based, of the same run) has this outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunBranch {
+    pub after: usize,
+    pub on: BranchOutcome,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum BranchOutcome {
+    /// Exit code 0.
+    Success,
+    /// Any other exit code.
+    Failure,
+}
+
+impl fmt::Display for BranchOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BranchOutcome::Success => "succeeds",
+            BranchOutcome::Failure => "fails",
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +129,9 @@ pub struct RunbookRun {
     pub state: Vec<StepState>,
     /// Values bound into step commands (incident fields, alert labels, responder input).
     pub vars: BTreeMap<String, String>,
+    /// The scenario the run follows ("B"), when its section has scenarios.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
     pub started_by: String,
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub started_at: Timestamp,
@@ -105,12 +139,80 @@ pub struct RunbookRun {
 
 impl RunbookRun {
     /// Number (1-based) of the first step still to do (pending, failed or interrupted), if any.
+    /// A failed step whose failure a branch expects is done: its failure chose the branch.
     pub fn next_step(&self) -> Option<usize> {
-        self.state
-            .iter()
-            .position(|s| matches!(s.status, StepStatus::Pending | StepStatus::Failed | StepStatus::Interrupted))
-            .map(|i| i + 1)
+        (1..=self.state.len()).find(|&n| match self.state[n - 1].status {
+            StepStatus::Pending | StepStatus::Interrupted => true,
+            StepStatus::Failed => !self.failure_expected(n),
+            _ => false,
+        })
     }
+
+    /// The alternatives that wait for step `step`'s outcome: (their number, the outcome).
+    pub fn alternatives(&self, step: usize) -> impl Iterator<Item = (usize, BranchOutcome)> + '_ {
+        self.steps.iter().enumerate().filter_map(move |(i, s)| match s.branch {
+            Some(b) if b.after == step => Some((i + 1, b.on)),
+            _ => None,
+        })
+    }
+
+    /// Does a branch wait for step `step` to fail? Then its failure is an outcome, not a stop.
+    pub fn failure_expected(&self, step: usize) -> bool {
+        self.alternatives(step).any(|(_, on)| on == BranchOutcome::Failure)
+    }
+}
+
+/// Refuses to start step `step` of `r` when it is a branch whose condition has not come true,
+/// or when it is a step whose outcome already chose among its branches: so at most one outcome
+/// of a step ever runs.
+pub fn check_branch_start(r: &RunbookRun, step: usize) -> Result<(), DomainError> {
+    if let Some(b) = r.steps[step - 1].branch {
+        let outcome = match r.state.get(b.after.wrapping_sub(1)).map(|s| s.status) {
+            Some(StepStatus::Succeeded) => BranchOutcome::Success,
+            Some(StepStatus::Failed) => BranchOutcome::Failure,
+            _ => {
+                return Err(DomainError::Conflict(format!(
+                    "step {step} runs only if step {} {}: run step {} first",
+                    b.after, b.on, b.after
+                )))
+            }
+        };
+        if outcome != b.on {
+            return Err(DomainError::Conflict(format!(
+                "step {step} runs only if step {} {}, and it {}",
+                b.after,
+                b.on,
+                if outcome == BranchOutcome::Success { "succeeded" } else { "failed" }
+            )));
+        }
+    }
+    let decided = r.alternatives(step).any(|(n, _)| r.state[n - 1].status != StepStatus::Pending);
+    if decided && r.state[step - 1].status == StepStatus::Failed {
+        return Err(DomainError::Conflict(format!(
+            "step {step}'s outcome already chose which of its branches runs: it cannot run again"
+        )));
+    }
+    Ok(())
+}
+
+/// The branches to skip now that step `step` has an outcome: `Some(exit code)` when it
+/// finished, `None` when it was skipped (then none of its branches applies). A failure no
+/// branch expects decides nothing (the step may be retried). Each with the reason to record.
+pub fn branches_not_taken(r: &RunbookRun, step: usize, exit_code: Option<i32>) -> Vec<(usize, String)> {
+    let pending = |n: usize| matches!(r.state[n - 1].status, StepStatus::Pending | StepStatus::Interrupted);
+    let Some(code) = exit_code else {
+        let why = format!("step {step} was skipped, so no branch after it applies");
+        return r.alternatives(step).filter(|(n, _)| pending(*n)).map(|(n, _)| (n, why.clone())).collect();
+    };
+    let outcome = if code == 0 { BranchOutcome::Success } else { BranchOutcome::Failure };
+    if !r.alternatives(step).any(|(_, on)| on == outcome) {
+        return Vec::new();
+    }
+    let how = if code == 0 { "succeeded".to_string() } else { format!("failed (exit {code})") };
+    r.alternatives(step)
+        .filter(|(n, on)| *on != outcome && pending(*n))
+        .map(|(n, on)| (n, format!("branch not taken: it runs if step {step} {on}, and step {step} {how}")))
+        .collect()
 }
 
 /// The values every run can bind from its incident: `INCIDENT_ID`, `INCIDENT_TITLE`,

@@ -15,6 +15,7 @@ mod name;
 mod navigate;
 mod placeholders;
 mod rules;
+mod run_plan;
 mod sections;
 pub mod session;
 mod severity;
@@ -33,6 +34,7 @@ pub use name::{check_name, MAX_NAME};
 pub use navigate::StepRef;
 pub use placeholders::{placeholders, RUNTIME_VARIABLES};
 pub use rules::{alert_names_from_rules, RulesError};
+pub use run_plan::{plan, scenario_list, PlanError, RunPlan};
 pub use severity::{parse_severity, Aliases};
 
 /// Markdown longer than this is cut before parsing; runbooks are far smaller, and the cap

@@ -12,8 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use sevwatch_core::runbook_run::{find_step, incident_vars, MAX_STEP_OUTPUT};
-use sevwatch_core::{Action, Command, Confirmation, Incident, IncidentId, RunStep, RunbookRun, StepRisk, StepStatus};
-use sevwatch_runbook::{PhaseKind, RiskClass};
+use sevwatch_core::{Action, Command, Confirmation, Incident, IncidentId, RunbookRun, StepRisk, StepStatus};
 use sevwatch_store::IncidentOp;
 use utoipa::ToSchema;
 
@@ -74,19 +73,6 @@ async fn close_if_done(state: &AppState, inc: &Incident, run: u32) {
     }
 }
 
-fn risk(class: RiskClass) -> StepRisk {
-    match class {
-        RiskClass::ReadOnly => StepRisk::ReadOnly,
-        RiskClass::Mutating => StepRisk::Mutating,
-        RiskClass::Destructive => StepRisk::Destructive,
-        RiskClass::Unknown => StepRisk::Unknown,
-    }
-}
-
-fn phase_name(k: PhaseKind) -> String {
-    serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "other".into())
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartRun {
@@ -98,6 +84,9 @@ pub struct StartRun {
     /// Values for the steps' placeholders, e.g. `{"agent-id": "a-17"}`.
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
+    /// The scenario to follow ("B") when the section has scenarios. Without one, the scenario
+    /// whose label hints the incident's alert labels match; when none does, 422 with the list.
+    pub scenario: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -135,38 +124,27 @@ pub async fn start_run(
             format!("{} has no section {wanted:?}; sections with steps: {}", record.name, with_steps.join("; ")),
         )
     })?;
-    let steps: Vec<RunStep> = section
-        .phases
-        .iter()
-        .flat_map(|p| {
-            p.steps.iter().map(move |s| RunStep {
-                title: s.title.clone(),
-                command: s.command.clone(),
-                risk: risk(s.risk.class),
-                reason: s.risk.reason.clone(),
-                phase: phase_name(p.kind),
-            })
-        })
-        .collect();
     // Values come from the incident, then the labels of its alerts (newest last wins), then
-    // what the responder passed; all are shell-quoted when bound.
-    let mut vars = incident_vars(&inc);
+    // what the responder passed; all are shell-quoted when bound. The labels also choose the
+    // scenario when none is named.
+    let mut labels = BTreeMap::new();
     for row in state.store.alerts(Some(inc.id), false, 50).await?.iter().rev() {
-        if let Some(labels) = row.alert["labels"].as_object() {
-            for (k, v) in labels {
-                if let Some(v) = v.as_str() {
-                    vars.insert(k.clone(), v.to_string());
-                }
-            }
+        if let Some(l) = row.alert["labels"].as_object() {
+            labels.extend(l.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))));
         }
     }
+    let plan = sevwatch_runbook::plan(section, req.scenario.as_deref(), &labels)
+        .map_err(|e| ApiError::invalid("scenario", e.to_string()))?;
+    let mut vars = incident_vars(&inc);
+    vars.extend(labels);
     vars.extend(req.vars);
     let cmd = Command::StartRunbookRun {
         runbook: record.name.clone(),
         version: record.version,
         section: section.title.clone(),
-        steps,
+        steps: plan.steps,
         vars,
+        scenario: plan.scenario,
     };
     let inc = exec(&state, &caller, id, cmd).await?;
     let run = inc.runbook_runs.last().cloned().expect("a started run is in the state");

@@ -51,6 +51,10 @@ pub struct RunArgs {
     /// RUNBOOK#SECTION, or a file: PATH or PATH#SECTION, imported first (a new version only when
     /// it changed). Default: the best suggestion for the incident.
     pub target: Option<String>,
+    /// The scenario to follow when the section has scenarios ("B"); without it, the one the
+    /// incident's alert labels match, else asked (refused under --yes).
+    #[arg(long)]
+    pub scenario: Option<String>,
     /// A value for a placeholder, e.g. --var agent-id=a-17 (repeatable).
     #[arg(long = "var", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,

@@ -74,3 +74,21 @@ pub fn choose(risk: StepRisk, incident: &str, args: &RunArgs) -> anyhow::Result<
         }
     }
 }
+
+/// Asks which scenario to follow; `None` when the responder quits (or input ends).
+pub fn scenario(list: &[(String, String)]) -> Option<String> {
+    output::print("  this section has scenarios; the run follows one:\n");
+    for (name, trigger) in list {
+        output::print(&format!("    {}: {}\n", output::cell(name), output::cell(trigger)));
+    }
+    loop {
+        let answer = tokio::task::block_in_place(|| prompt("  scenario (or q to quit): "))?;
+        if answer == "q" {
+            return None;
+        }
+        if let Some((name, _)) = list.iter().find(|(n, _)| n.eq_ignore_ascii_case(&answer)) {
+            return Some(name.clone());
+        }
+        output::print("  (not one of them)\n");
+    }
+}

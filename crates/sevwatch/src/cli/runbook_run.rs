@@ -15,13 +15,14 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context};
 use serde_json::{json, Value};
 use sevwatch_core::runbook_run::incident_vars;
-use sevwatch_core::{Incident, RunbookRun, StepStatus};
+use sevwatch_core::{BranchOutcome, Incident, RunbookRun, StepStatus};
 use sevwatch_runbook::session::{Session, SessionOptions, StepOutcome};
+use sevwatch_runbook::Section;
 
 use super::client::{enc, Client};
 use super::output::{self, cell, s as field};
 use super::runbook::{import_file, RunArgs};
-use super::runbook_prompt::{choose, skip_or_quit, Choice};
+use super::runbook_prompt::{choose, scenario, skip_or_quit, Choice};
 
 fn parse_timeout(s: &str) -> anyhow::Result<std::time::Duration> {
     let d: sevwatch_core::Duration = s.parse().map_err(|e| anyhow!("--timeout: {e}"))?;
@@ -110,26 +111,36 @@ pub async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     let (runbook, section) = target(c, &args, &id, &view).await?;
     let user_vars: BTreeMap<String, String> = args.vars.iter().cloned().collect();
     if args.dry_run {
-        return dry_run(c, &inc, &runbook, &section, &user_vars).await;
+        return dry_run(c, &inc, &args, &runbook, &section, &user_vars).await;
     }
     let base = format!("/api/v1/incidents/{}/runbook-runs", enc(&id));
-    // The newest unfinished run of the same section is resumed rather than started again.
+    let sec = section_of(c, &runbook, &section).await?;
+    // The newest unfinished run of the same section (and scenario) is resumed, not started again.
     let unfinished = |r: &&RunbookRun| {
         r.runbook == runbook
             && r.section.eq_ignore_ascii_case(&section)
+            && args
+                .scenario
+                .as_ref()
+                .is_none_or(|want| r.scenario.as_ref().is_some_and(|s| s.eq_ignore_ascii_case(want)))
             && (r.next_step().is_some() || r.state.iter().any(|s| s.status == StepStatus::Running))
     };
     let resumable = inc.runbook_runs.iter().rev().find(unfinished);
     let mut run: RunbookRun = match resumable {
         Some(r) => {
-            output::print(&format!("resuming run {} of {}#{}\n", r.id, cell(&r.runbook), cell(&r.section)));
+            let scenario = r.scenario.as_ref().map(|s| format!(", scenario {}", cell(s))).unwrap_or_default();
+            output::print(&format!("resuming run {} of {}#{}{scenario}\n", r.id, cell(&r.runbook), cell(&r.section)));
             r.clone()
         }
-        None => {
-            let v = c.post(&base, json!({ "runbook": runbook, "section": section, "vars": user_vars })).await?;
-            serde_json::from_value(v["run"].clone()).context("reading the new run")?
-        }
+        None => start_run(c, &args, &base, &runbook, &sec, &user_vars).await?,
     };
+    for o in sec.timed_options() {
+        output::print(&format!(
+            "  timed option, not scheduled by this run (offer it yourself when its time comes): {}{}\n",
+            cell(&o.label),
+            o.window.as_ref().map(|w| format!(" ({})", cell(w))).unwrap_or_default()
+        ));
+    }
     for (i, s) in run.state.clone().iter().enumerate() {
         if s.status == StepStatus::Running {
             let v = c.post(&format!("{base}/{}/steps/{}/interrupt", run.id, i + 1), json!({})).await?;
@@ -142,6 +153,13 @@ pub async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     while let Some(n) = run.next_step() {
         let step = run.steps[n - 1].clone();
         output::print(&format!("\n[{n}/{total}] ({}) {}\n", step.risk, cell(step.title.as_deref().unwrap_or(""))));
+        if let Some(b) = step.branch {
+            output::print(&format!(
+                "  (runs because step {} {})\n",
+                b.after,
+                if b.on == BranchOutcome::Success { "succeeded" } else { "failed" }
+            ));
+        }
         // What is shown is what runs: the command bound here with the run's values, checked
         // below against the server's binding before anything starts.
         let mut vars = run.vars.clone();
@@ -224,7 +242,9 @@ pub async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
                 let v = c.post(&format!("{path}/result"), body).await?;
                 run = serde_json::from_value(v["run"].clone())?;
                 output::print(&format!("  -> exit {} in {} ms (recorded on {id})\n", o.exit_code, o.duration_ms));
-                if o.exit_code != 0 && args.yes {
+                if o.exit_code != 0 && run.failure_expected(n) {
+                    output::print(&format!("  step {n} failed: the run takes the branch for its failure\n"));
+                } else if o.exit_code != 0 && args.yes {
                     output::print(&format!("step {n} failed; stopping (rerun the same command to retry it)\n"));
                     return Ok(ExitCode::FAILURE);
                 }
@@ -233,6 +253,48 @@ pub async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     output::print(&format!("\nrun {} finished: every step done or skipped\n", run.id));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The section as stored on the server (its scenarios and timed options).
+async fn section_of(c: &Client, runbook: &str, section: &str) -> anyhow::Result<Section> {
+    let v = c.get(&format!("/api/v1/runbooks/{}", enc(runbook))).await?;
+    let rb: sevwatch_runbook::Runbook = serde_json::from_value(v["runbook"].clone()).context("reading the runbook")?;
+    rb.sections
+        .into_iter()
+        .find(|s| s.title.eq_ignore_ascii_case(section))
+        .ok_or_else(|| anyhow!("{runbook} has no section {section:?}"))
+}
+
+/// Starts a run. A section with scenarios and no `--scenario`: the server takes the one the
+/// alert labels match; when none does, the responder is asked (under `--yes`, refused).
+async fn start_run(
+    c: &Client,
+    args: &RunArgs,
+    base: &str,
+    runbook: &str,
+    sec: &Section,
+    user_vars: &BTreeMap<String, String>,
+) -> anyhow::Result<RunbookRun> {
+    let post = |scenario: Option<String>| {
+        c.post(base, json!({ "runbook": runbook, "section": sec.title, "vars": user_vars, "scenario": scenario }))
+    };
+    let answer = match post(args.scenario.clone()).await {
+        Err(e) if args.scenario.is_none() && e.to_string().contains("(field: scenario)") => {
+            if args.yes {
+                bail!("{e}; pass --scenario NAME");
+            }
+            let list: Vec<(String, String)> =
+                sec.scenarios().iter().map(|s| (s.name.clone(), s.trigger.clone())).collect();
+            let Some(chosen) = scenario(&list) else { bail!("no scenario chosen: pass --scenario NAME") };
+            post(Some(chosen)).await?
+        }
+        other => other?,
+    };
+    let run: RunbookRun = serde_json::from_value(answer["run"].clone()).context("reading the new run")?;
+    if let Some(s) = &run.scenario {
+        output::print(&format!("following scenario {}\n", cell(s)));
+    }
+    Ok(run)
 }
 
 /// Runs a bound step in the run's session, starting one when there is none yet (or the last
@@ -271,22 +333,25 @@ fn run_in_session(
 async fn dry_run(
     c: &Client,
     inc: &Incident,
+    args: &RunArgs,
     runbook: &str,
     section: &str,
     user_vars: &BTreeMap<String, String>,
 ) -> anyhow::Result<ExitCode> {
-    let v = c.get(&format!("/api/v1/runbooks/{}", enc(runbook))).await?;
-    let rb: sevwatch_runbook::Runbook = serde_json::from_value(v["runbook"].clone()).context("reading the runbook")?;
-    let sec = rb
-        .sections
-        .iter()
-        .find(|s| s.title.eq_ignore_ascii_case(section))
-        .ok_or_else(|| anyhow!("{runbook} has no section {section:?}"))?;
+    let sec = section_of(c, runbook, section).await?;
+    let plan = match sevwatch_runbook::plan(&sec, args.scenario.as_deref(), &BTreeMap::new()) {
+        Ok(p) => p,
+        Err(e) => {
+            output::eprint(&format!("{}: pass --scenario NAME to see its steps\n", cell(&e.to_string())));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     let mut vars = incident_vars(inc);
     vars.extend(user_vars.clone());
-    let steps: Vec<_> = sec.steps().collect();
+    let steps = &plan.steps;
+    let scenario = plan.scenario.as_ref().map(|s| format!(", scenario {}", cell(s))).unwrap_or_default();
     output::print(&format!(
-        "dry run of {}#{} on {} ({} steps; nothing runs, nothing is recorded)\n",
+        "dry run of {}#{}{scenario} on {} ({} steps; nothing runs, nothing is recorded)\n",
         cell(runbook),
         cell(&sec.title),
         inc.id,
@@ -294,13 +359,16 @@ async fn dry_run(
     ));
     for (i, s) in steps.iter().enumerate() {
         let title = cell(s.title.as_deref().unwrap_or(""));
-        output::print(&format!("\n[{}/{}] ({}) {title}\n", i + 1, steps.len(), s.risk.class.as_str()));
+        output::print(&format!("\n[{}/{}] ({}) {title}\n", i + 1, steps.len(), s.risk));
+        if let Some(b) = s.branch {
+            output::print(&format!("  (only if step {} {})\n", b.after, b.on));
+        }
         let earlier = sevwatch_runbook::defined_by(steps[..i].iter().map(|s| s.command.as_str()));
         match sevwatch_runbook::bind_in_run(&s.command, &vars, &earlier) {
             Ok(cmd) => output::print(&format!("  $ {}\n", cmd.replace('\n', "\n    "))),
             Err(e) => output::print(&format!("  $ {}\n  ! {e}\n", s.command.replace('\n', "\n    "))),
         }
-        output::print(&format!("  risk: {}\n", cell(&s.risk.reason)));
+        output::print(&format!("  risk: {}\n", cell(&s.reason)));
     }
     Ok(ExitCode::SUCCESS)
 }
