@@ -22,10 +22,17 @@ if [ ! -x "$AM" ]; then
     || echo "could not install prometheus-alertmanager: the comparison will be skipped"
 fi
 
-cargo build --release -q -p sevwatch -p sevwatch-bench
-TARGET_DIR=${CARGO_TARGET_DIR:-target}
-BIN=$TARGET_DIR/release/sevwatch
-LOAD=$TARGET_DIR/release/alertload
+# BENCH_BIN_DIR: run binaries built earlier (a copy of target/release), without building; for
+# interleaving runs of two builds, or measuring while the tree changes.
+if [ -n "${BENCH_BIN_DIR:-}" ]; then
+  BIN=$BENCH_BIN_DIR/sevwatch
+  LOAD=$BENCH_BIN_DIR/alertload
+else
+  cargo build --release -q -p sevwatch -p sevwatch-bench
+  TARGET_DIR=${CARGO_TARGET_DIR:-target}
+  BIN=$TARGET_DIR/release/sevwatch
+  LOAD=$TARGET_DIR/release/alertload
+fi
 WORK=$(mktemp -d)
 RESULTS=$WORK/results.tsv
 : > "$RESULTS"

@@ -7,9 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
 PG_URL=${SEVWATCH_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
-cargo build --release -q -p sevwatch -p sevwatch-bench
-BIN=target/release/sevwatch
-LOAD=target/release/cmdload
+# BENCH_BIN_DIR: run binaries built earlier (see bench/alerts.sh), without building.
+if [ -n "${BENCH_BIN_DIR:-}" ]; then
+  BIN=$BENCH_BIN_DIR/sevwatch
+  LOAD=$BENCH_BIN_DIR/cmdload
+else
+  cargo build --release -q -p sevwatch -p sevwatch-bench
+  BIN=target/release/sevwatch
+  LOAD=target/release/cmdload
+fi
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }

@@ -44,7 +44,7 @@ pub use error::StoreError;
 pub use incidents::{Anchor, Covered, IncidentVerification, ListFilter};
 pub use outbox::{OutboxAttempt, OutboxFilter, OutboxItem, STATUSES as OUTBOX_STATUSES};
 pub use repeat_log::FOLD_AT as REPEAT_LOG_FOLD_AT;
-pub use runbooks::{Imported, Importer, RunbookRecord};
+pub use runbooks::{Imported, Importer, NewRunbook, RunbookRecord};
 pub use sevwatch_engine::{AlertsOp, AlertsWritten, IncidentOp, JobsFired, Written};
 pub use tokens::TokenInfo;
 pub use users::{UserRecord, UserSource};

@@ -64,19 +64,25 @@ fn decode(r: Row) -> Result<RunbookRecord, StoreError> {
     })
 }
 
+/// A runbook file to import: its name, title and source, the text, and the parse as JSON.
+#[derive(Clone, Copy, Debug)]
+pub struct NewRunbook<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub source: &'a str,
+    pub content: &'a str,
+    pub parsed_json: &'a str,
+}
+
 impl Store {
-    /// Store `content` as the next version of runbook `name`, unless it equals the latest.
-    #[allow(clippy::too_many_arguments)]
+    /// Store the runbook as the next version of its name, unless it equals the latest.
     pub async fn import_runbook(
         &self,
-        name: &str,
-        title: &str,
-        source: &str,
-        content: &str,
-        parsed_json: &str,
+        runbook: NewRunbook<'_>,
         importer: Importer<'_>,
         now: Timestamp,
     ) -> Result<Imported, StoreError> {
+        let NewRunbook { name, title, source, content, parsed_json } = runbook;
         const LATEST: &str = "SELECT version, sha256 FROM runbooks WHERE name = $1 ORDER BY version DESC LIMIT 1";
         const INSERT: &str =
             "INSERT INTO runbooks (name, version, title, source, sha256, content, parsed, imported_at, imported_by, \

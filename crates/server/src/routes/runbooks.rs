@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use sevwatch_core::Action;
 use sevwatch_runbook::Runbook;
-use sevwatch_store::RunbookRecord;
+use sevwatch_store::{NewRunbook, RunbookRecord};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
@@ -91,8 +91,10 @@ pub async fn import(
         .map_err(ApiError::internal)?;
     let title = parsed.title.clone().unwrap_or_else(|| name.clone());
     let json = serde_json::to_string(&parsed).map_err(ApiError::internal)?;
-    let done =
-        state.store.import_runbook(&name, &title, &source, &content, &json, importer(&caller), state.now()).await?;
+    let done = {
+        let runbook = NewRunbook { name: &name, title: &title, source: &source, content: &content, parsed_json: &json };
+        state.store.import_runbook(runbook, importer(&caller), state.now()).await?
+    };
     let steps = parsed.sections.iter().map(|s| s.steps().count()).sum();
     let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
