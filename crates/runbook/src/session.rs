@@ -60,6 +60,9 @@ pub use shell::is_name;
 /// Exit code reported for a step interrupted at its timeout (the convention of timeout(1)).
 pub const TIMEOUT_EXIT: i32 = 124;
 
+/// Exported variables bash itself keeps up to date (`cd` exports `OLDPWD`): not the run's.
+const SHELL_KEPT: &[&str] = &["PWD", "OLDPWD", "SHLVL", "_"];
+
 /// How often the output file and the shell are looked at while a step runs.
 const POLL: Duration = Duration::from_millis(20);
 
@@ -400,7 +403,12 @@ impl Session {
         if code.is_some() {
             let status = self.take_status(seq);
             out.cwd = status.cwd;
-            out.exported = status.exported.difference(&self.initial_exported).cloned().collect();
+            out.exported = status
+                .exported
+                .difference(&self.initial_exported)
+                .filter(|n| !SHELL_KEPT.contains(&n.as_str()))
+                .cloned()
+                .collect();
             if interrupt.is_some() {
                 self.clean_up_after(&before);
             }

@@ -134,11 +134,14 @@ pub async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         None => start_run(c, &args, &base, &runbook, &sec, &user_vars).await?,
     };
-    for o in sec.timed_options() {
+    let options: Vec<String> = sec
+        .timed_options()
+        .map(|o| format!("{}{}", o.label, o.window.as_ref().map(|w| format!(" ({w})")).unwrap_or_default()))
+        .collect();
+    if !options.is_empty() {
         output::print(&format!(
-            "  timed option, not scheduled by this run (offer it yourself when its time comes): {}{}\n",
-            cell(&o.label),
-            o.window.as_ref().map(|w| format!(" ({})", cell(w))).unwrap_or_default()
+            "timed options, not scheduled by this run (offer them when due): {}\n",
+            cell(&options.join("; "))
         ));
     }
     for (i, s) in run.state.clone().iter().enumerate() {
@@ -242,6 +245,9 @@ pub async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
                 let v = c.post(&format!("{path}/result"), body).await?;
                 run = serde_json::from_value(v["run"].clone())?;
                 output::print(&format!("  -> exit {} in {} ms (recorded on {id})\n", o.exit_code, o.duration_ms));
+                for (m, _) in run.alternatives(n).filter(|(m, _)| run.state[m - 1].status == StepStatus::Skipped) {
+                    output::print(&format!("  step {m} will not run: it is the branch for the other outcome\n"));
+                }
                 if o.exit_code != 0 && run.failure_expected(n) {
                     output::print(&format!("  step {n} failed: the run takes the branch for its failure\n"));
                 } else if o.exit_code != 0 && args.yes {

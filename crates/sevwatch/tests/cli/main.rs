@@ -8,5 +8,6 @@ mod helpers;
 mod prometheus_e2e;
 mod replicas;
 mod runbooks;
+mod seed_runs;
 mod terminal;
 mod walkthrough;

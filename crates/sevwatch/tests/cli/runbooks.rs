@@ -38,7 +38,7 @@ rm -f marker.txt
 ```
 "#;
 
-fn shared_seeds() -> Option<PathBuf> {
+pub(crate) fn shared_seeds() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
     if p.is_dir() {
         Some(p)
@@ -469,4 +469,46 @@ fn runbook_names_that_are_not_one_plain_path_segment_are_refused_by_the_cli_and_
     let err = stderr(&out);
     assert!(err.contains("must not start with '-'") && err.contains("HTTP 422"), "{err}");
     assert!(s.json(&["runbook", "list"])["runbooks"].as_array().unwrap().is_empty());
+}
+
+/// On the server a run's steps share one shell session too: a `cd` and a variable of one step
+/// are there in the next, each result records the session's directory and exported names, and
+/// the run's fresh directory goes when the run has nothing left to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_side_steps_of_one_run_share_a_session_in_a_fresh_directory() {
+    let dir = sevwatch_testkit::temp_dir();
+    let cfg = dir.path().join("sevwatch.toml");
+    std::fs::write(&cfg, "[runbooks]\nexecute_on_server = true\ntimeout = \"5s\"\n").unwrap();
+    let s = tokio::task::block_in_place(|| Server::start_with(&dir.path().join("data"), None, Some(&cfg)));
+    let http = reqwest::Client::new();
+    let post = |path: String, body: Value| {
+        let (http, token, url) = (http.clone(), s.admin_token(), s.url.clone());
+        async move {
+            let r = http.post(format!("{url}{path}")).bearer_auth(token).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let md = "# S\n\n## Incident: S\n\n### Response\n\n```bash\nmkdir -p sub && cd sub\nexport REGION=eu-1; COUNT=3\n\
+              echo \"$PWD $REGION $COUNT\"\n```\n";
+    let (code, _) = post("/api/v1/runbooks".into(), json!({ "name": "s", "content": md })).await;
+    assert_eq!(code, 201);
+    let (_, inc) = post("/api/v1/incidents".into(), json!({ "title": "S", "severity": "P3" })).await;
+    let runs = format!("/api/v1/incidents/{}/runbook-runs", inc["id"].as_str().unwrap());
+    post(runs.clone(), json!({ "runbook": "s", "section": "Incident: S" })).await;
+    let mut results = Vec::new();
+    for n in 1..=3 {
+        let (code, step) = post(format!("{runs}/1/steps/{n}/start"), json!({ "execute": true, "confirm": true })).await;
+        assert_eq!(code, 200, "{step}");
+        results.push(step);
+    }
+    assert_eq!(results[2]["needs"], json!(["REGION", "COUNT"]), "the server names what the session must hold");
+    let cwd = results[0]["result"]["cwd"].as_str().unwrap().to_string();
+    assert!(cwd.ends_with("/sub"), "{cwd}");
+    assert_eq!(results[1]["result"]["exported"], json!(["REGION"]));
+    assert_eq!(results[2]["result"]["output"], format!("{cwd} eu-1 3\n"));
+    let fresh = std::path::Path::new(&cwd).parent().unwrap().to_path_buf();
+    assert!(!fresh.exists(), "the run's directory is removed once the run is done: {}", fresh.display());
+    let shown: Value =
+        http.get(format!("{}{runs}/1", s.url)).bearer_auth(s.admin_token()).send().await.unwrap().json().await.unwrap();
+    assert_eq!(shown["results"][1]["exported"], json!(["REGION"]), "{shown}");
 }
