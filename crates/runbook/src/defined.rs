@@ -8,9 +8,9 @@
 //! A reference no rule defines and no value binds is an unbound variable: `lint` reports it and
 //! `bind` refuses the step, as `set -u` would.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::PlaceholderKind;
+use crate::model::{PlaceholderKind, Section};
 use crate::placeholders::{occurrences, RUNTIME_VARIABLES};
 
 fn is_name(s: &str) -> bool {
@@ -118,6 +118,40 @@ pub fn defined_by<'a>(earlier: impl IntoIterator<Item = &'a str>) -> BTreeSet<St
     earlier.into_iter().flat_map(assigned_names).collect()
 }
 
+/// For each step of `section`, in [`Section::steps`] order, what a run has assigned before it:
+/// the common steps before it and the earlier steps of its own scenario (a run walks one
+/// scenario); a common step after the scenarios gets only what every scenario assigns. Steps
+/// of timed options are not walked, so they assign nothing for later steps.
+pub fn defined_in_section(section: &Section) -> Vec<BTreeSet<String>> {
+    let options: Vec<usize> = section.timed_options().flat_map(|o| o.steps.iter().copied()).collect();
+    let mut common: BTreeSet<String> = BTreeSet::new();
+    let mut per: BTreeMap<String, BTreeSet<String>> =
+        section.scenarios().iter().map(|s| (s.name.clone(), BTreeSet::new())).collect();
+    let mut out = Vec::new();
+    for r in section.indexed_steps() {
+        let mut before = common.clone();
+        match &r.step.scenario {
+            Some(x) => before.extend(per.get(x).into_iter().flatten().cloned()),
+            None => {
+                let mut sets = per.values();
+                if let Some(first) = sets.next() {
+                    before.extend(first.iter().filter(|n| per.values().all(|set| set.contains(*n))).cloned());
+                }
+            }
+        }
+        out.push(before);
+        if options.contains(&r.index) {
+            continue;
+        }
+        let names = assigned_names(&r.step.command);
+        match &r.step.scenario {
+            Some(x) => per.entry(x.clone()).or_default().extend(names),
+            None => common.extend(names),
+        }
+    }
+    out
+}
+
 /// Does the shell supply `name` at the reference at byte `pos` of `command`: set at run time,
 /// assigned earlier in the command, or assigned by an earlier step of the run?
 pub fn left_to_shell(command: &str, pos: usize, name: &str, earlier: &BTreeSet<String>) -> bool {
@@ -152,6 +186,22 @@ pub fn session_needs(command: &str, earlier: &BTreeSet<String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_a_section_each_scenario_sees_its_own_assignments_only() {
+        let md = "# R\n\n## Errors\n\n### Response\n\n```bash\nBASE=/srv\n```\n\n**Scenario A: Disk**\n\n\
+                  ```bash\nA_DIR=$BASE/a\nBOTH=1\n```\n\n**Scenario B: Net**\n\n```bash\nBOTH=2\nls $A_DIR\n```\n\n\
+                  ### Verification\n\n```bash\necho $BOTH $A_DIR\n```\n";
+        let rb = crate::parse(md);
+        let sec = &rb.sections[0];
+        let commands: Vec<&str> = sec.steps().map(|s| s.command.as_str()).collect();
+        assert_eq!(commands, ["BASE=/srv", "A_DIR=$BASE/a", "BOTH=1", "BOTH=2", "ls $A_DIR", "echo $BOTH $A_DIR"]);
+        let d = defined_in_section(sec);
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(d[1], set(&["BASE"]));
+        assert_eq!(d[4], set(&["BASE", "BOTH"]), "scenario B does not see A's A_DIR");
+        assert_eq!(d[5], set(&["BASE", "BOTH"]), "after the scenarios, what every one of them assigns");
+    }
 
     fn names(c: &str) -> Vec<String> {
         assignments(c).into_iter().map(|(_, n)| n).collect()

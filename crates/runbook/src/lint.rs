@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::defined::{assigned_names, left_to_shell};
+use crate::defined::{defined_in_section, left_to_shell};
 use crate::model::{PhaseKind, PlaceholderKind, RiskClass, Runbook};
 use crate::placeholders::occurrences;
 
@@ -91,15 +91,14 @@ pub fn lint(text: &str, known_alerts: Option<&BTreeSet<String>>) -> Vec<Finding>
     out
 }
 
-/// Placeholders nothing defines where they are used. A section is what one run walks, in one
-/// shell session, so a variable is defined by an assignment earlier in the same step or in an
-/// earlier step of the same section: the rule `bind` applies when the run reaches the step
-/// (`defined.rs`), so lint and run agree.
+/// Placeholders nothing defines where they are used. A run walks one section (one scenario of
+/// it) in one shell session, so a variable is defined by an assignment earlier in the same step
+/// or in an earlier step the run takes (`defined::defined_in_section`): the rule `bind` applies
+/// when the run reaches the step, so lint and run agree.
 fn placeholder_findings(rb: &Runbook, out: &mut Vec<Finding>) {
     let mut reported: BTreeSet<String> = BTreeSet::new();
     for s in &rb.sections {
-        let mut earlier: BTreeSet<String> = BTreeSet::new();
-        for step in s.steps() {
+        for (step, earlier) in s.steps().zip(defined_in_section(s)) {
             for occ in occurrences(&step.command) {
                 let p = &occ.placeholder;
                 let by_shell =
@@ -117,7 +116,6 @@ fn placeholder_findings(rb: &Runbook, out: &mut Vec<Finding>) {
                     ),
                 ));
             }
-            earlier.extend(assigned_names(&step.command));
         }
     }
 }
