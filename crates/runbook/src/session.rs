@@ -118,6 +118,22 @@ pub struct StepOutcome {
 }
 
 impl StepOutcome {
+    /// The result to record for a step that could not be started (no shell, no files): exit
+    /// code 127, as a shell reports a command it cannot run, and why.
+    pub fn not_started(why: impl Into<String>) -> StepOutcome {
+        StepOutcome {
+            exit_code: 127,
+            duration_ms: 0,
+            output: Vec::new(),
+            truncated: false,
+            timed_out: false,
+            session_ended: true,
+            cwd: None,
+            exported: Vec::new(),
+            notes: vec![format!("could not start the step: {}", why.into())],
+        }
+    }
+
     /// The output as text for the timeline: invalid UTF-8 and NUL replaced by U+FFFD, then each
     /// note on a line of its own in brackets.
     pub fn text(&self) -> String {

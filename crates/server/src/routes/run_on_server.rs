@@ -98,7 +98,8 @@ impl Sessions {
 
 /// Runs a bound step in its run's session on this server, starting the session (in a fresh
 /// working directory) when the run has none here or its last step ended it. `continuing`: an
-/// earlier step of the run has started, so a new session is worth a note.
+/// earlier step of the run has started, so a new session is worth a note. A step that cannot
+/// be started has an outcome too (exit 127 and why), so it is never left running.
 pub async fn execute(
     state: &AppState,
     id: IncidentId,
@@ -112,7 +113,10 @@ pub async fn execute(
         let current = slot.lock().unwrap_or_else(|p| p.into_inner());
         current.as_ref().is_none_or(|s| !s.session.alive())
     };
-    let workdir = if fresh { Some(Workdir::prepare(state)?) } else { None };
+    let workdir = match fresh.then(|| Workdir::prepare(state)).transpose() {
+        Ok(w) => w,
+        Err(why) => return Ok(StepOutcome::not_started(why)),
+    };
     let opts = SessionOptions {
         workdir: workdir.as_ref().map(|w| w.path().to_path_buf()),
         env: state.config.runbooks.env.clone(),
@@ -121,7 +125,7 @@ pub async fn execute(
         ..SessionOptions::default()
     };
     let timeout = Duration::from_millis(state.config.runbooks.timeout.as_millis() as u64);
-    tokio::task::spawn_blocking(move || {
+    let outcome = tokio::task::spawn_blocking(move || {
         let mut current = slot.lock().unwrap_or_else(|p| p.into_inner());
         let mut note = None;
         if let Some(workdir) = workdir {
@@ -133,20 +137,18 @@ pub async fn execute(
                 );
             }
             *current = None;
-            let session = Session::start(&opts).map_err(|e| ApiError::internal(format!("shell session: {e}")))?;
+            let session = Session::start(&opts)?;
             *current = Some(RunSession { session, _workdir: workdir, last_used: Instant::now() });
         }
         let rs = current.as_mut().expect("a session was started above");
-        let mut outcome = rs
-            .session
-            .run(&script, &needs, timeout, |_| {})
-            .map_err(|e| ApiError::internal(format!("shell session: {e}")))?;
+        let mut outcome = rs.session.run(&script, &needs, timeout, |_| {})?;
         rs.last_used = Instant::now();
         outcome.notes.extend(note);
-        Ok(outcome)
+        Ok::<_, std::io::Error>(outcome)
     })
     .await
-    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    Ok(outcome.unwrap_or_else(|e| StepOutcome::not_started(format!("shell session: {e}"))))
 }
 
 /// Where a run's steps start on the server: the configured directory, or a fresh one removed on
@@ -157,27 +159,27 @@ pub struct Workdir {
 }
 
 impl Workdir {
-    pub fn prepare(state: &AppState) -> Result<Workdir, ApiError> {
+    /// The directory for a new session, or why there is none.
+    pub fn prepare(state: &AppState) -> Result<Workdir, String> {
         let data_dir = state.config.server.data_dir.as_deref().map(Path::new);
         match &state.config.runbooks.workdir {
             Some(dir) => {
                 let path = PathBuf::from(dir);
                 if let Some(data) = data_dir {
                     if inside(&path, data) {
-                        return Err(ApiError::forbidden(format!(
+                        return Err(format!(
                             "[runbooks] workdir {dir} is inside the data directory {}: steps never run there",
                             data.display()
-                        )));
+                        ));
                     }
                 }
                 Ok(Workdir { path, remove: false })
             }
             None => {
                 let mut rnd = [0u8; 8];
-                getrandom::fill(&mut rnd).map_err(|e| ApiError::internal(format!("randomness: {e}")))?;
+                getrandom::fill(&mut rnd).map_err(|e| format!("randomness: {e}"))?;
                 let path = std::env::temp_dir().join(format!("sevwatch-step-{}", hex::encode(rnd)));
-                std::fs::create_dir(&path)
-                    .map_err(|e| ApiError::internal(format!("cannot create {}: {e}", path.display())))?;
+                std::fs::create_dir(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
                 Ok(Workdir { path, remove: true })
             }
         }

@@ -223,20 +223,7 @@ pub async fn walk(c: &Client, args: RunArgs) -> anyhow::Result<ExitCode> {
                 let outcome = tokio::task::block_in_place(|| {
                     run_in_session(&mut shell, &args, continuing, &command, &needs, timeout)
                 });
-                let o = match outcome {
-                    Ok(o) => o,
-                    Err(e) => StepOutcome {
-                        exit_code: 127,
-                        duration_ms: 0,
-                        output: Vec::new(),
-                        truncated: false,
-                        timed_out: false,
-                        session_ended: true,
-                        cwd: None,
-                        exported: Vec::new(),
-                        notes: vec![format!("could not start the step: {e}")],
-                    },
-                };
+                let o = outcome.unwrap_or_else(|e| StepOutcome::not_started(format!("{e:#}")));
                 for note in &o.notes {
                     output::print(&format!("  [{}]\n", cell(note)));
                 }
