@@ -13,8 +13,9 @@ The load, one thread and one keep-alive connection per client:
               all run long (flipping between firing and resolved now and then), and a few new
               fingerprints per cycle in a group of their own, fired and later resolved, so
               each group opens an incident that resolves by itself (an engine timer)
-  commands    declare (P2-P4) -> notes -> ack -> notes -> resolve, plus notes on an incident
-              shared by every client of the cycle
+  commands    declare (P2-P4) -> notes -> ack -> status investigating -> notes -> status
+              identified or monitoring -> resolve, plus notes on an incident shared by every
+              client of the cycle
   escalations P0/P1 declarations left unacknowledged, so the engine fires each step of a
               1-2 s ladder from its durable timers, across the kills; once every step has
               fired, the incident is resolved in a later cycle
@@ -32,6 +33,9 @@ for every write of the run at the end:
     the last one answered (or of one still in doubt); incidents an alert opened exist
   - the outbox holds a message for each declaration, page and resolution on those timelines
   - GET /api/v1/verify is ok (hash chains and checkpoints)
+  - no timer fired twice: no incident (of any kind) was paged twice for one (round, step)
+  - no timer was lost: every escalation step due before the restart (during the load, at the
+    kill or while the server was down) is on its timeline within JOB_GRACE_S of the restart
 At the end, with the remaining new fingerprints resolved: every escalation ladder completed and
 every alert-opened group incident resolved by itself (timers survive kills), and every outbox
 message to the two receivers was sent and arrived (at least once), correctly signed.
@@ -39,13 +43,13 @@ message to the two receivers was sent and arrived (at least once), correctly sig
 A request whose answer never came (the kill) is "in doubt": it may or may not have committed,
 so it widens what is accepted (a count, a status) but is never required.
 
-Python standard library only. Usage: see `bench/crash.sh`, or `bench/crash.py --help`.
+The load and its ledger are in `crash_load.py`, the checks in `crash_check.py`. Python standard
+library only. Usage: see `bench/crash.sh`, or `bench/crash.py --help`.
 """
 
 import argparse
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import random
@@ -55,24 +59,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-HOOK_SECRET = b"crash-test-secret"
-CONTACT_SECRET = b"crash-contact-secret"
-USER = "crash-oncall"
-HOOK = "hook"
-# (round, step) pairs each ladder in `config()` must fire: the engine's timers, checked at the end.
-LADDERS = {
-    "P0": {(0, 0), (0, 1), (0, 2)},
-    "P1": {(0, 0), (0, 1), (1, 0), (1, 1)},
-}
-ALERTNAMES = ["CrashDiskFull", "CrashLatency", "CrashErrors", "CrashQueue", "CrashMemory", "CrashDown"]
-# CrashDown is critical (P0); the others are warnings (P2).
-ALERT_SEVERITY = {name: ("critical" if name == "CrashDown" else "warning") for name in ALERTNAMES}
-REPEAT_POOL = 40  # repeating fingerprints per alert client, for the whole run
-NEW_PER_CYCLE = 8  # new fingerprints per alert client per cycle (GET /alerts reads 10,000 at most)
+from crash_check import Checker
+from crash_load import (CONTACT_SECRET, HOOK, HOOK_SECRET, JOB_GRACE_S, USER, Gone, Http, Ledger, Load,
+                        resolve_bursts)
 
 
 def config(receiver: str) -> str:
@@ -148,58 +139,6 @@ max_attempts = 30
 contact_timeout = "2s"
 contact_webhook_secret = "{CONTACT_SECRET.decode()}"
 '''
-
-
-# ---------------------------------------------------------------------------------------------
-# HTTP
-
-
-class Gone(Exception):
-    """No answer: the server died (or the connection broke) before answering."""
-
-
-class Http:
-    """One keep-alive connection to the server, for one thread."""
-
-    def __init__(self, addr: str, token: str, timeout: float = 30.0):
-        host, port = addr.rsplit(":", 1)
-        self.host, self.port, self.token, self.timeout = host, int(port), token, timeout
-        self.conn = None
-
-    def call(self, method: str, path: str, body=None):
-        """(status, parsed JSON or None). Raises Gone when no answer came."""
-        headers = {"authorization": f"Bearer {self.token}"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["content-type"] = "application/json"
-        try:
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-            self.conn.request(method, path, body=data, headers=headers)
-            resp = self.conn.getresponse()
-            raw = resp.read()
-        except (OSError, http.client.HTTPException) as e:
-            self.close()
-            raise Gone(f"{method} {path}: {e!r}") from e
-        if resp.getheader("connection", "").lower() == "close":
-            self.close()
-        try:
-            return resp.status, json.loads(raw) if raw else None
-        except ValueError:
-            return resp.status, {"raw": raw[:200].decode(errors="replace")}
-
-    def ok(self, method: str, path: str, body=None):
-        """For the checker: the JSON of a 2xx, else an exception naming the answer."""
-        status, v = self.call(method, path, body)
-        if not 200 <= status < 300:
-            raise RuntimeError(f"{method} {path}: {status} {v}")
-        return v
-
-    def close(self):
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,492 +283,6 @@ class Receiver:
 
 
 # ---------------------------------------------------------------------------------------------
-# What was acknowledged
-
-
-@dataclass
-class Inc:
-    id: str
-    role: str  # command, shared, escalation, alert
-    group: str = ""  # for an incident an alert opened: the alertname (the group key)
-    title: str = ""
-    severity: str = ""
-    service: str = ""
-    events: dict = field(default_factory=dict)  # seq -> (type, hash), from 2xx answers
-    notes: set = field(default_factory=set)
-    status: str = ""  # as the last 2xx answer gave it
-    status_sure: bool = True  # no command with an unknown outcome since that answer
-    ladder_done: bool = False
-    resolving: bool = False
-
-
-@dataclass
-class Fingerprint:
-    labels: dict
-    sent: int = 0
-    acked: int = 0
-    possible: set = field(default_factory=set)  # statuses the stored record may have
-
-
-# The write kinds reported, by the event type an answer returned.
-EVENT_KIND = {"declared": "declare", "acknowledged": "ack", "note_added": "note", "resolved": "resolve",
-              "paged": "page (answer)"}
-
-
-class Ledger:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.acked = Counter()  # by kind, requests answered 2xx
-        self.doubt = Counter()  # by kind, requests without an answer
-        self.refused = Counter()  # by kind and status, unexpected non-2xx answers
-        self.refusals = []
-        self.incidents = {}
-        self.alerts = {}
-        self.touched = set()  # incidents with a 2xx since the last check
-        self.fresh = {}  # alert client -> its new fingerprints still firing
-
-    def command(self, kind, answer, role=None, note=None):
-        with self.lock:
-            iid = answer["id"]
-            inc = self.incidents.get(iid)
-            if inc is None:
-                inc = self.incidents[iid] = Inc(iid, role, title=answer["title"], severity=answer["severity"],
-                                                service=answer.get("service") or "")
-            for e in answer["events"]:
-                inc.events[e["seq"]] = (e["type"], e["hash"])
-            if note is not None:
-                inc.notes.add(note)
-            inc.status, inc.status_sure = answer["status"], True
-            self.acked[kind] += 1
-            self.touched.add(iid)
-
-    def unsure(self, kind, iid):
-        with self.lock:
-            self.doubt[kind] += 1
-            if iid in self.incidents:
-                self.incidents[iid].status_sure = False
-
-    def refusal(self, kind, status, answer):
-        with self.lock:
-            self.refused[f"{kind} {status}"] += 1
-            if len(self.refusals) < 10:
-                self.refusals.append(f"{kind}: {status} {json.dumps(answer)[:300]}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Load
-
-
-def alert_labels(fp):
-    """A fingerprint's labels, the same every time it is sent. New fingerprints
-    (crash-n<client>-<cycle>-<n>) form a group of their own per client and cycle, which opens an
-    incident that resolves by itself (auto_resolve_after) once all of them have resolved."""
-    if fp.startswith("crash-n"):
-        name, severity = "CrashBurst-" + fp[len("crash-n"):].rsplit("-", 1)[0], "warning"
-    else:
-        name = ALERTNAMES[int(hashlib.sha1(fp.encode()).hexdigest(), 16) % len(ALERTNAMES)]
-        severity = ALERT_SEVERITY[name]
-    return {"alertname": name, "instance": fp, "job": "crash", "severity": severity}
-
-
-def send(ledger, http_, kind, method, path, body, iid=None):
-    """One request; the answer when 2xx, None when refused. Raises Gone (after recording the
-    doubt) when no answer came."""
-    try:
-        status, v = http_.call(method, path, body)
-    except Gone:
-        ledger.unsure(kind, iid)
-        raise
-    if 200 <= status < 300:
-        return v
-    if status >= 500:
-        ledger.unsure(kind, iid)  # a 5xx may come after a commit it could not report
-    ledger.refusal(kind, status, v)
-    return None
-
-
-def post_alerts(led, http_, batch):
-    """One Alertmanager webhook with `batch` ({fingerprint: status}), recorded in the ledger."""
-    alerts = []
-    with led.lock:
-        for fp, status in batch.items():
-            rec = led.alerts.get(fp)
-            if rec is None:
-                rec = led.alerts[fp] = Fingerprint(alert_labels(fp))
-            rec.sent += 1
-            alerts.append({"status": status, "labels": rec.labels, "fingerprint": fp,
-                           "annotations": {"summary": f"{rec.labels['alertname']} on {fp}"},
-                           "startsAt": "2026-01-01T00:00:00Z", "generatorURL": "http://crash.invalid/graph"})
-    body = {"version": "4", "groupKey": "{}:{}", "receiver": "sevwatch", "status": "firing",
-            "externalURL": "http://crash.invalid", "groupLabels": {}, "commonLabels": {},
-            "commonAnnotations": {}, "alerts": alerts}
-    try:
-        v = send(led, http_, "alert request", "POST", "/api/v1/ingest/alertmanager", body)
-    except Gone:
-        with led.lock:
-            for fp, status in batch.items():
-                led.alerts[fp].possible.add(status)
-            led.doubt["alert notification"] += len(batch)
-        raise
-    with led.lock:
-        if v is None:
-            for fp in batch:
-                led.alerts[fp].sent -= 1  # refused: nothing was written
-            return None
-        for fp, status in batch.items():
-            rec = led.alerts[fp]
-            rec.acked += 1
-            rec.possible = {status}
-        led.acked["alert notification"] += len(batch)
-        led.acked["alert request"] += 1
-        opened = set(v.get("opened") or [])
-        # `incidents` holds, per alert in order, the incident it opened or joined.
-        for a, iid in zip(alerts, v.get("incidents") or []):
-            if iid in opened and iid not in led.incidents:
-                led.incidents[iid] = Inc(iid, "alert", group=a["labels"]["alertname"])
-                led.touched.add(iid)
-                led.acked["incident opened by alert"] += 1
-    return v
-
-
-def resolve_bursts(led, http_):
-    """After the last cycle: resolve every new fingerprint not known to be resolved (still
-    firing, or its resolution in doubt), so every burst incident's auto-resolve must fire."""
-    with led.lock:
-        fps = sorted(fp for fp, f in led.alerts.items()
-                     if f.labels["alertname"].startswith("CrashBurst") and f.possible != {"resolved"})
-    for i in range(0, len(fps), 50):
-        if post_alerts(led, http_, {fp: "resolved" for fp in fps[i:i + 50]}) is None:
-            raise SystemExit(f"resolving the remaining burst alerts was refused: {led.refusals[-1:]}")
-
-
-class Load:
-    """One cycle's clients; they run until `stop` is set or their server goes away."""
-
-    def __init__(self, args, ledger, addr, token, cycle, rng):
-        self.args, self.ledger, self.addr, self.token, self.cycle = args, ledger, addr, token, cycle
-        self.stop = threading.Event()
-        self.seeds = [rng.getrandbits(64) for _ in range(args.alert_clients + args.command_clients + 1)]
-        self.shared = None
-
-    def run(self, seconds):
-        http_ = Http(self.addr, self.token)
-        # The cycle's shared incident: every command client adds notes to it.
-        status, v = http_.call("POST", "/api/v1/incidents",
-                               {"title": f"crash cycle {self.cycle} shared", "severity": "P3", "service": "crash-shared"})
-        if status != 201:
-            raise SystemExit(f"declaring the shared incident: {status} {v}")
-        self.ledger.command("declare", v, role="shared")
-        self.shared = v["id"]
-        http_.close()
-        threads, n = [], 0
-        for i in range(self.args.alert_clients):
-            threads.append(threading.Thread(target=self.guard, args=(self.alert_client, i, self.seeds[n])))
-            n += 1
-        for i in range(self.args.command_clients):
-            threads.append(threading.Thread(target=self.guard, args=(self.command_client, i, self.seeds[n])))
-            n += 1
-        threads.append(threading.Thread(target=self.guard, args=(self.escalation_client, 0, self.seeds[n])))
-        for t in threads:
-            t.start()
-        return threads
-
-    def guard(self, client, i, seed):
-        http_ = Http(self.addr, self.token)
-        try:
-            client(http_, i, random.Random(seed))
-        except Gone:
-            pass  # the kill: the client's last request is already recorded as in doubt
-        finally:
-            http_.close()
-
-    def send(self, http_, kind, method, path, body, iid=None):
-        return send(self.ledger, http_, kind, method, path, body, iid)
-
-    def alert_client(self, http_, idx, rng):
-        led = self.ledger
-        pool = [f"crash-r{idx}-{k}" for k in range(REPEAT_POOL)]
-        # New fingerprints still firing, carried over to later cycles so that each is resolved.
-        fresh = led.fresh.setdefault(idx, [])
-        made = 0
-        while not self.stop.is_set():
-            batch = {}
-            for _ in range(rng.randint(1, 5)):
-                r = rng.random()
-                if r < 0.15 and made < NEW_PER_CYCLE:
-                    fp, status = f"crash-n{idx}-{self.cycle}-{made}", "firing"
-                    made += 1
-                    fresh.append(fp)
-                elif r < 0.25 and fresh:
-                    fp, status = fresh.pop(rng.randrange(len(fresh))), "resolved"
-                else:
-                    fp = rng.choice(pool)
-                    known = led.alerts.get(fp)
-                    last = next(iter(known.possible)) if known and len(known.possible) == 1 else "firing"
-                    status = ("resolved" if last == "firing" else "firing") if rng.random() < 0.1 else last
-                batch.setdefault(fp, status)
-            post_alerts(led, http_, batch)
-
-    def command_client(self, http_, idx, rng):
-        n = 0
-        while not self.stop.is_set():
-            n += 1
-            title = f"crash cycle {self.cycle} client {idx} #{n}"
-            v = self.send(http_, "declare", "POST", "/api/v1/incidents",
-                          {"title": title, "severity": rng.choice(["P2", "P3", "P4"]), "service": "crash-cmd"})
-            if v is None:
-                continue
-            self.ledger.command("declare", v, role="command")
-            iid = v["id"]
-            steps = ["note"] * rng.randint(1, 3) + ["ack"] + ["note"] * rng.randint(0, 2) + ["resolve"]
-            for k, step in enumerate(steps):
-                if rng.random() < 0.3:
-                    self.note(http_, self.shared, f"shared c{self.cycle} client {idx} #{n}.{k}")
-                if step == "note":
-                    self.note(http_, iid, f"note c{self.cycle} client {idx} #{n}.{k} {rng.getrandbits(32):08x}")
-                elif step == "ack":
-                    v = self.send(http_, "ack", "POST", f"/api/v1/incidents/{iid}/ack", {}, iid)
-                    if v is not None:
-                        self.ledger.command("ack", v)
-                else:
-                    v = self.send(http_, "resolve", "POST", f"/api/v1/incidents/{iid}/resolve",
-                                  {"root_cause": f"crash test {n}", "force": True}, iid)
-                    if v is not None:
-                        self.ledger.command("resolve", v)
-
-    def note(self, http_, iid, text):
-        v = self.send(http_, "note", "POST", f"/api/v1/incidents/{iid}/notes", {"text": text}, iid)
-        if v is not None:
-            self.ledger.command("note", v, note=text)
-
-    def escalation_client(self, http_, idx, rng):
-        led = self.ledger
-        # First resolve incidents whose whole ladder fired (checked after earlier restarts).
-        with led.lock:
-            done = [i for i in led.incidents.values() if i.role == "escalation" and i.ladder_done
-                    and i.status_sure and i.status == "triggered" and not i.resolving]
-        for inc in done:
-            if self.stop.is_set():
-                return
-            inc.resolving = True
-            v = self.send(http_, "resolve (escalated)", "POST", f"/api/v1/incidents/{inc.id}/resolve",
-                          {"root_cause": "ladder complete", "force": True}, inc.id)
-            if v is not None:
-                led.command("resolve (escalated)", v)
-        n = 0
-        while not self.stop.is_set():
-            n += 1
-            sev = rng.choice(["P0", "P1"])
-            v = self.send(http_, "declare (escalating)", "POST", "/api/v1/incidents",
-                          {"title": f"crash cycle {self.cycle} escalation #{n}", "severity": sev,
-                           "service": "crash-esc"})
-            if v is not None:
-                led.command("declare (escalating)", v, role="escalation")
-            # Pacing, not correctness: a few unacknowledged incidents per cycle are enough.
-            self.stop.wait(rng.uniform(0.05, 0.3))
-
-
-# ---------------------------------------------------------------------------------------------
-# Checks
-
-
-class Checker:
-    def __init__(self, ledger, receiver):
-        self.ledger, self.receiver = ledger, receiver
-        self.lost = Counter()  # by kind: acknowledged writes not found
-        self.wrong = Counter()  # found, but not as acknowledged
-        self.examples = []
-        self.verify_failures = 0
-        self.verify_runs = 0
-        self.fired = Counter()  # escalation steps seen fired by the engine
-        self.duplicated = set()  # escalation incidents with a (round, step) paged twice
-        self.outbox_rows = 0
-        self.auto_resolved = 0
-
-    def problem(self, counter, kind, what):
-        counter[kind] += 1
-        if len(self.examples) < 30:
-            self.examples.append(f"{kind}: {what}")
-
-    def timeline(self, http_, iid):
-        events, after = [], 0
-        while True:
-            v = http_.ok("GET", f"/api/v1/incidents/{iid}/timeline?after={after}&limit=10000")
-            events += v["events"]
-            if len(v["events"]) < 10000:
-                return events
-            after = v["events"][-1]["seq"]
-
-    def incidents(self, http_, ids):
-        """Every acknowledged event, note, field and status of these incidents, and their outbox."""
-        for iid in sorted(ids, key=lambda s: int(s.split("-")[1])):
-            inc = self.ledger.incidents[iid]
-            status, view = http_.call("GET", f"/api/v1/incidents/{iid}")
-            if status == 404:
-                kinds = Counter(EVENT_KIND.get(t, t) for t, _ in inc.events.values()) or Counter(["declare"])
-                for kind, n in kinds.items():
-                    self.lost[kind] += n
-                self.problem(Counter(), "incident missing", f"{iid} ({inc.role}), {len(inc.events)} acknowledged events")
-                continue
-            if status != 200:
-                raise RuntimeError(f"GET /api/v1/incidents/{iid}: {status} {view}")
-            if inc.role != "alert":
-                for k in ("title", "severity"):
-                    if view[k] != getattr(inc, k):
-                        self.problem(self.wrong, "incident field", f"{iid} {k} {view[k]!r}, declared {getattr(inc, k)!r}")
-                if (view.get("service") or "") != inc.service:
-                    self.problem(self.wrong, "incident field", f"{iid} service {view.get('service')!r}")
-                if inc.status_sure and view["status"] != inc.status:
-                    self.problem(self.wrong, "incident status", f"{iid} is {view['status']}, last answer said {inc.status}")
-            stored = {e["seq"]: e for e in self.timeline(http_, iid)}
-            if inc.role == "alert" and not any(e["type"] == "declared" for e in stored.values()):
-                self.problem(self.lost, "declare (by alert)", f"{iid} has no declared event")
-            notes_lost = 0
-            for seq, (kind, digest) in sorted(inc.events.items()):
-                e = stored.get(seq)
-                if e is None:
-                    self.problem(self.lost, EVENT_KIND.get(kind, kind), f"{iid} seq {seq} ({kind})")
-                    notes_lost += kind == "note_added"
-                elif (e["type"], e["hash"]) != (kind, digest):
-                    self.problem(self.wrong, "event", f"{iid} seq {seq}: {e['type']} {e['hash'][:12]}, answered {kind} {digest[:12]}")
-            texts = {e["data"].get("text") for e in stored.values() if e["type"] == "note_added"}
-            # Counted once: a note missing by text whose event was already missing by position.
-            missing = sorted(inc.notes - texts)
-            for text in missing:
-                self.problem(Counter(), "note (by text)", f"{iid}: {text!r}")
-            if len(missing) > notes_lost:
-                self.lost["note"] += len(missing) - notes_lost
-            if inc.role == "escalation":
-                self.ladder(inc, stored.values())
-            self.outbox(http_, iid, stored.values())
-
-    def ladder(self, inc, events):
-        pairs = Counter((e["data"]["round"], e["data"]["step"]) for e in events if e["type"] == "paged")
-        if any(n > 1 for n in pairs.values()) and inc.id not in self.duplicated:
-            self.duplicated.add(inc.id)
-            self.problem(Counter(), "paged twice for one step", f"{inc.id} {dict(pairs)}")
-        if not inc.ladder_done and set(pairs) >= LADDERS[inc.severity]:
-            inc.ladder_done = True
-            self.fired[inc.severity] += len(LADDERS[inc.severity])
-
-    def outbox(self, http_, iid, events):
-        """Each declaration, page and resolution wrote its messages in its own transaction: the
-        outbox must hold them. Compared as (recipient, template) pairs, since one batch of
-        events sends one message per recipient and template."""
-        rows = http_.ok("GET", f"/api/v1/outbox?incident={iid}&limit=10000")["messages"]
-        have = {(r["recipient"], r["template"]) for r in rows}
-        by_seq = {(r["event_seq"], r["recipient"]) for r in rows}
-        want = set()
-        for e in events:
-            if e["type"] in ("declared", "resolved"):
-                template = "incident-declared" if e["type"] == "declared" else "resolved"
-                want.add((f"channel:{HOOK}", template))
-                if (e["seq"], f"channel:{HOOK}") not in by_seq:
-                    self.problem(self.lost, "outbox message", f"{iid} seq {e['seq']} ({e['type']}): no message to {HOOK}")
-            elif e["type"] == "paged":
-                first = e["data"]["round"] == 0 and e["data"]["step"] == 0
-                for t in e["data"]["targets"]:
-                    who = t.split(" ")[0]
-                    if who in (f"user:{USER}", f"channel:{HOOK}"):
-                        want.add((who, "incident-declared" if first else "escalation-notice"))
-        for pair in sorted(want - have):
-            self.problem(self.lost, "outbox message", f"{iid}: no {pair[1]} message to {pair[0]}")
-
-    def alerts(self, http_):
-        rows = http_.ok("GET", "/api/v1/alerts?limit=10000")["alerts"]
-        if len(rows) >= 10000:
-            raise SystemExit("GET /api/v1/alerts returned its limit of 10,000: lower NEW_PER_CYCLE or the cycles")
-        stored = {r["fingerprint"]: r for r in rows}
-        with self.ledger.lock:
-            known = {fp: (f.labels, f.sent, f.acked, set(f.possible)) for fp, f in self.ledger.alerts.items()}
-        for fp, (labels, sent, acked, possible) in known.items():
-            r = stored.get(fp)
-            if r is None:
-                if acked:
-                    self.lost["alert notification"] += acked
-                    self.problem(Counter(), "alert", f"{fp}: absent, {acked} notifications acknowledged")
-                continue
-            if r["count"] < acked:
-                self.lost["alert notification"] += acked - r["count"]
-                self.problem(Counter(), "alert count", f"{fp}: count {r['count']} < {acked} acknowledged")
-            if r["count"] > sent:
-                self.problem(self.wrong, "alert count", f"{fp}: count {r['count']} > {sent} sent")
-            if possible and r["status"] not in possible:
-                self.problem(self.wrong, "alert status", f"{fp}: {r['status']}, expected {sorted(possible)}")
-            if r["alert"].get("labels") != labels:
-                self.problem(self.wrong, "alert labels", f"{fp}: {r['alert'].get('labels')}")
-
-    def verify(self, http_):
-        self.verify_runs += 1
-        v = http_.ok("GET", "/api/v1/verify")
-        if not v.get("ok"):
-            self.verify_failures += 1
-            if len(self.examples) < 30:
-                self.examples.append(f"verify: {json.dumps(v)[:600]}")
-        return v
-
-    def ladders_pending(self):
-        return [i for i in self.ledger.incidents.values() if i.role == "escalation" and not i.ladder_done]
-
-    def cycle(self, http_):
-        with self.ledger.lock:
-            touched, self.ledger.touched = self.ledger.touched, set()
-        self.incidents(http_, touched | {i.id for i in self.ladders_pending()})
-        self.alerts(http_)
-        self.verify(http_)
-
-    def final(self, http_, ladder_deadline_s=60.0, outbox_deadline_s=120.0):
-        self.incidents(http_, set(self.ledger.incidents))
-        self.alerts(http_)
-        # Timers: every ladder completes, however many kills it spanned.
-        deadline = time.monotonic() + ladder_deadline_s
-        while self.ladders_pending() and time.monotonic() < deadline:
-            time.sleep(0.25)
-            for inc in self.ladders_pending():
-                events = self.timeline(http_, inc.id)
-                self.ladder(inc, events)
-                if inc.ladder_done:
-                    self.outbox(http_, inc.id, events)  # the messages of the steps fired since
-        for inc in self.ladders_pending():
-            self.problem(self.lost, "escalation ladder", f"{inc.id} {inc.severity}: incomplete after the deadline")
-        # Auto-resolve timers: every burst incident resolves by itself once its alerts have.
-        bursts = [i.id for i in self.ledger.incidents.values() if i.group.startswith("CrashBurst")]
-        deadline = time.monotonic() + ladder_deadline_s
-        while True:
-            bursts = [i for i in bursts if http_.ok("GET", f"/api/v1/incidents/{i}")["status"] != "resolved"]
-            if not bursts or time.monotonic() > deadline:
-                break
-            time.sleep(0.25)
-        for iid in bursts:
-            self.problem(self.lost, "auto-resolve", f"{iid}: still open after its alerts resolved")
-        self.auto_resolved = sum(1 for i in self.ledger.incidents.values() if i.group.startswith("CrashBurst")) - len(bursts)
-        # Deliveries: claims lapse (2 s timeout + 30 s margin), so wait for the outbox to drain.
-        deadline = time.monotonic() + outbox_deadline_s
-        while time.monotonic() < deadline:
-            busy = [r for s in ("pending", "sending")
-                    for r in http_.ok("GET", f"/api/v1/outbox?status={s}&limit=10000")["messages"]
-                    if r["recipient"] in (f"channel:{HOOK}", f"user:{USER}")]
-            if not busy:
-                break
-            time.sleep(0.25)
-        dead = 0
-        for iid in self.ledger.incidents:
-            for r in http_.ok("GET", f"/api/v1/outbox?incident={iid}&limit=10000")["messages"]:
-                path = {f"channel:{HOOK}": "/hook", f"user:{USER}": f"/user/{USER}"}.get(r["recipient"])
-                if path is None:
-                    continue
-                self.outbox_rows += 1
-                if r["status"] == "dead":
-                    dead += 1
-                    self.problem(self.wrong, "outbox dead", f"{iid} #{r['id']} {r['template']}: {r.get('last_error')}")
-                elif r["status"] != "sent":
-                    self.problem(self.wrong, "outbox undelivered", f"{iid} #{r['id']} {r['template']} still {r['status']}")
-                elif not self.receiver.has((path, iid, r["template"])):
-                    self.problem(self.lost, "delivery", f"{iid} #{r['id']} {r['template']} marked sent, never received")
-        self.verify(http_)
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 def main():
@@ -869,6 +322,7 @@ def main():
             acked_before = requests(ledger.acked)
             threads = load.run(seconds)
             time.sleep(seconds)  # the load's random length: when the kill falls, not a wait for state
+            killed_at = time.time()
             server.kill9()
             load.stop.set()
             for t in threads:
@@ -878,9 +332,9 @@ def main():
             acked = requests(ledger.acked) - acked_before
             t0 = time.monotonic()
             server.start()
-            t1 = time.monotonic()
+            t1, restarted_at = time.monotonic(), time.time()
             check = Http(server.addr, server.token)
-            checker.cycle(check)
+            checker.cycle(check, killed_at, restarted_at)
             check.close()
             restarts.append(t1 - t0)
             checks.append(time.monotonic() - t1)
@@ -904,6 +358,9 @@ def main():
         "acked": dict(ledger.acked), "in_doubt": dict(ledger.doubt), "refused": dict(ledger.refused),
         "incidents": len(ledger.incidents), "fingerprints": len(ledger.alerts),
         "escalation_steps_fired": sum(checker.fired.values()), "duplicate_pages": len(checker.duplicated),
+        "steps_due_at_restart": checker.steps_due_at_restart,
+        "steps_fired_after_restart": len(checker.fired_after_restart),
+        "timers_lost": checker.lost.get("escalation step (timer)", 0) + checker.lost.get("escalation ladder", 0),
         "auto_resolved": checker.auto_resolved,
         "outbox_messages_checked": checker.outbox_rows, "deliveries_received": receiver.deliveries,
         "bad_signatures": receiver.bad_signatures,
@@ -945,6 +402,9 @@ def print_summary(s):
     print(f"incidents tracked {s['incidents']}, fingerprints {s['fingerprints']}, escalation steps fired by "
           f"timers and verified {s['escalation_steps_fired']} (incidents paged twice for one step: {s['duplicate_pages']}), "
           f"incidents resolved by their auto-resolve timer {s['auto_resolved']}")
+    print(f"escalation steps due before a restart and fired by the restarted server (cut off by the kill or due "
+          f"while it was down) {s['steps_fired_after_restart']}, of which not yet fired when its checks looked "
+          f"{s['steps_due_at_restart']} (then required within {JOB_GRACE_S:.0f} s); timers lost {s['timers_lost']}")
     print(f"outbox messages to the receivers checked {s['outbox_messages_checked']} (all sent and received), "
           f"deliveries received {s['deliveries_received']} (at least once: a delivery cut by a kill is sent "
           f"again), bad signatures {s['bad_signatures']}")

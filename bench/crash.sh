@@ -4,8 +4,9 @@
 # Each cycle starts `sevwatch serve` on the same data (SQLite in a data directory, or a
 # PostgreSQL database made for this run), drives alerts, incident commands, unacknowledged
 # P0/P1 escalations and outbox deliveries from several clients for a random 0.2-2 s, SIGKILLs
-# the server mid-load, restarts it and checks every acknowledged write (and the hash chains).
-# The load and the checks are in bench/crash.py (Python 3 standard library only).
+# the server mid-load, restarts it and checks every acknowledged write, the hash chains, that
+# no escalation step paged twice and that every timer due before the kill fired after it.
+# The load and the checks are in bench/crash.py, crash_load.py and crash_check.py (Python 3 standard library only).
 #
 # Usage: bench/crash.sh [--cycles N] [--sqlite-cycles N] [--pg-cycles N] [--only sqlite|postgres]
 #                       [--seed S] [--keep]
@@ -113,14 +114,16 @@ python3 - "$WORK" <<'PY'
 import glob, json, os, sys
 rows = [json.load(open(p)) for p in sorted(glob.glob(sys.argv[1] + "/*.json"), key=os.path.getmtime)]
 inside = ("alert notification", "incident opened by alert")  # counted inside the requests
-print("| backend | cycles | 2xx requests | by kind | in doubt | lost | chain verification failures | wall time |")
-print("|---|---|---|---|---|---|---|---|")
+print("| backend | cycles | 2xx requests | by kind | in doubt | lost | escalation steps fired by timers (of them after a restart; paged twice; timers lost) | chain verification failures | wall time |")
+print("|---|---|---|---|---|---|---|---|---|")
 for s in rows:
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(s["acked"].items()))
     n = sum(v for k, v in s["acked"].items() if k not in inside)
     doubt = sum(v for k, v in s["in_doubt"].items() if k not in inside)
     print(f"| {s['backend']} | {s['cycles']} | {n} | {kinds} | {doubt} "
-          f"| {s['lost_total']} | {s['verify_failures']} of {s['verify_runs']} | {s['wall_s']} s |")
+          f"| {s['lost_total']} | {s['escalation_steps_fired']} ({s['steps_fired_after_restart']}; {s['duplicate_pages']}; "
+          f"{s['timers_lost']}) "
+          f"| {s['verify_failures']} of {s['verify_runs']} | {s['wall_s']} s |")
 PY
 if [ "$FAILED" != 0 ]; then
   echo "FAILED: see the figures above"
