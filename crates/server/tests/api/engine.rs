@@ -4,33 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use sevwatch_core::{Command, Config, Severity, Timestamp};
+use sevwatch_core::{Command, Severity, Timestamp};
 use sevwatch_store::{Backend, IncidentOp, Store};
 
 use crate::helpers::run_engine;
-
-const POLICY: &str = r#"
-[[users]]
-id = "alice"
-name = "Alice"
-contacts = [{ email = "alice@example.com" }]
-[[users]]
-id = "bob"
-name = "Bob"
-contacts = [{ email = "bob@example.com" }]
-[[escalation_policies]]
-id = "p2"
-name = "Medium"
-[[escalation_policies.steps]]
-delay = "0s"
-targets = ["user:alice"]
-[[escalation_policies.steps]]
-delay = "2s"
-targets = ["user:bob"]
-[[escalation_policies.steps]]
-delay = "4s"
-targets = ["user:alice"]
-"#;
+use crate::oncall::{config, step};
 
 /// `(round, step)` of every page on each incident's timeline.
 async fn pages(store: &Store, ids: &[sevwatch_core::IncidentId]) -> BTreeMap<String, Vec<(u64, u64)>> {
@@ -51,7 +29,7 @@ async fn pages(store: &Store, ids: &[sevwatch_core::IncidentId]) -> BTreeMap<Str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_ticking_at_the_same_moments_page_each_step_once() {
     let Some(url) = sevwatch_testkit::postgres_url().await else { return };
-    let config = Config::from_toml_str(POLICY).unwrap_or_else(|p| panic!("{p:?}"));
+    let config = config(&[step("0s", "user:alice"), step("2s", "user:bob"), step("4s", "user:carol")].concat(), "");
     let backend = Backend::Postgres { url };
     let a = Store::open_configured(&backend, &config).await.unwrap();
     let b = Store::open_configured(&backend, &config).await.unwrap();
@@ -61,7 +39,7 @@ async fn two_replicas_ticking_at_the_same_moments_page_each_step_once() {
     for n in 0..30 {
         let store = if n % 2 == 0 { &a } else { &b };
         let cmd =
-            Command::Declare { title: format!("replica {n}"), severity: Severity::P2, service: None, summary: None };
+            Command::Declare { title: format!("replica {n}"), severity: Severity::P1, service: None, summary: None };
         let done = store.execute(IncidentOp { target: None, command: cmd, actor: "t".into(), now: t0 }).await.unwrap();
         ids.push(done.incident.id);
     }

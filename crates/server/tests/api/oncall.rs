@@ -22,12 +22,12 @@ name = "Carol"
 contacts = [{ email = "carol@example.com" }]
 "#;
 
-fn config(policy_steps: &str, extra: &str) -> Config {
+pub(crate) fn config(policy_steps: &str, extra: &str) -> Config {
     let text = format!("{extra}\n{PEOPLE}\n[[escalation_policies]]\nid = \"p1\"\nname = \"High\"\n{policy_steps}");
     Config::from_toml_str(&text).unwrap_or_else(|p| panic!("{p:?}"))
 }
 
-fn step(delay: &str, target: &str) -> String {
+pub(crate) fn step(delay: &str, target: &str) -> String {
     format!("[[escalation_policies.steps]]\ndelay = \"{delay}\"\ntargets = [\"{target}\"]\n")
 }
 
