@@ -78,10 +78,14 @@ pub struct Sessions {
 impl Sessions {
     fn slot(&self, id: IncidentId, run: u32) -> Slot {
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        // Idle sessions go whenever another is looked up; a slot in use is never taken.
-        runs.retain(|_, slot| match slot.try_lock() {
-            Ok(s) => s.as_ref().is_some_and(|s| s.last_used.elapsed() < IDLE),
-            Err(_) => true,
+        // Idle sessions go whenever another is looked up; a slot in use (locked, or held by a
+        // request that is about to start its session) is never taken.
+        runs.retain(|_, slot| {
+            let held = Arc::strong_count(slot) > 1;
+            match slot.try_lock() {
+                Ok(s) => held || s.as_ref().is_some_and(|s| s.last_used.elapsed() < IDLE),
+                Err(_) => true,
+            }
         });
         runs.entry((id, run)).or_default().clone()
     }
@@ -208,6 +212,18 @@ pub fn inside(dir: &Path, data_dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slot_held_by_a_request_survives_other_lookups_and_an_unheld_empty_one_goes() {
+        let sessions = Sessions::default();
+        let held = sessions.slot(IncidentId(1), 1);
+        let _other = sessions.slot(IncidentId(2), 1);
+        assert!(Arc::ptr_eq(&held, &sessions.slot(IncidentId(1), 1)), "the held slot was kept");
+        drop(held);
+        sessions.slot(IncidentId(3), 1);
+        let runs = sessions.runs.lock().unwrap();
+        assert!(!runs.contains_key(&(IncidentId(1), 1)), "an empty slot nobody holds is dropped");
+    }
 
     #[test]
     fn the_data_directory_and_anything_under_it_are_inside() {
