@@ -7,6 +7,8 @@
 
 mod commands;
 mod names;
+mod readers;
+mod scripts;
 mod shell;
 mod sql;
 mod tools;
@@ -89,6 +91,11 @@ fn nesting_estimate(text: &str) -> usize {
     }
     // Unbalanced closers do not reduce real nesting; count all openers in that case.
     max.max(0) as usize
+}
+
+/// Is `name` a command some rule of the classifier knows by name (`kubectl`, `grep`, `cd`)?
+pub(crate) fn known_command(name: &str) -> bool {
+    commands::known_name(name)
 }
 
 /// Is `word` plausibly the name of a command? Rejects diagram glyphs, list numbering,
@@ -254,7 +261,7 @@ fn redirect_risk(s: &Simple, r: &FileRedirect) -> Option<Risk> {
         return Some(Risk::new(RiskClass::Mutating, format!("appends to {t}")));
     }
     let bare = !s.compound
-        && match s.argv.as_slice() {
+        && match unwrapped(&s.argv) {
             [] => true,
             [only] => matches!(only.as_str(), ":" | "true"),
             [cat, null] => cat == "cat" && null == "/dev/null",
@@ -275,6 +282,30 @@ fn redirect_risk(s: &Simple, r: &FileRedirect) -> Option<Risk> {
     } else {
         Some(Risk::new(RiskClass::Mutating, format!("writes {t} (replacing its contents)")))
     }
+}
+
+/// The command a wrapper runs (`sudo -u x`, `nice -n 5`, `timeout 30`, `time`): with none,
+/// `sudo > file` truncates the file like `> file` does.
+fn unwrapped(argv: &[String]) -> &[String] {
+    let mut rest = argv;
+    while let Some((first, tail)) = rest.split_first() {
+        if !matches!(
+            first.as_str(),
+            "sudo" | "doas" | "nice" | "nohup" | "time" | "timeout" | "command" | "exec" | "stdbuf" | "ionice" | "env"
+        ) {
+            break;
+        }
+        let mut i = 0;
+        while i < tail.len() && (tail[i].starts_with('-') || (first == "env" && tail[i].contains('='))) {
+            let takes_value = matches!(tail[i].as_str(), "-u" | "-g" | "-n" | "-c" | "-p" | "-s" | "-k");
+            i += if takes_value { 2 } else { 1 };
+        }
+        if first == "timeout" && i < tail.len() {
+            i += 1;
+        }
+        rest = tail.get(i..).unwrap_or(&[]);
+    }
+    rest
 }
 
 /// The most dangerous risk; ties keep the first reason.

@@ -13,6 +13,7 @@ mod markdown;
 mod model;
 mod name;
 mod navigate;
+mod output;
 mod placeholders;
 mod rules;
 mod run_plan;

@@ -22,6 +22,8 @@ enum Role {
     Numbered,
     SeverityDefinition,
     Incident,
+    /// "Scenario B: Network errors", "Option 2: ...": an alternative inside the section.
+    Scenario,
     Topic,
 }
 
@@ -87,6 +89,9 @@ fn role(text: &str, aliases: &Aliases) -> Role {
     }
     if lower.starts_with("incident:") || lower.starts_with("alert:") {
         return Role::Incident;
+    }
+    if flow::scenario_label(text).is_some() {
+        return Role::Scenario;
     }
     let first = trimmed.split_whitespace().next().unwrap_or("");
     let numbered = first.trim_end_matches(['.', ')', ':']).chars().all(|c| c.is_ascii_digit())
@@ -248,9 +253,9 @@ pub fn build(blocks: &[Block], title_index: Option<usize>, options: &ParseOption
     };
     let kids = tree.children(&root);
     let all_phases = !kids.is_empty()
-        && kids
-            .iter()
-            .all(|k| matches!(tree.node_role(k), Role::Phase(_) | Role::Info | Role::Symptoms | Role::Numbered));
+        && kids.iter().all(|k| {
+            matches!(tree.node_role(k), Role::Phase(_) | Role::Info | Role::Symptoms | Role::Numbered | Role::Scenario)
+        });
     if title_index.is_some() && (all_phases || kids.is_empty()) {
         let mut s = tree.section(&root, None);
         if s.alerts.is_empty() {

@@ -1,11 +1,17 @@
 //! Turns one fenced code block into steps: decides whether the fence holds shell at all,
-//! strips `$ ` prompts, splits the text into complete commands (following heredocs, quotes,
-//! line continuations and compound commands across lines) and titles each command with the
-//! comment group above it. Risk classification is delegated to `classify`.
+//! strips shell prompts, splits the text into complete commands (following heredocs, quotes,
+//! line continuations and compound commands across lines: `steps/scanner.rs`), titles each
+//! command with the comment group above it, and keeps the output the block shows after a
+//! command as that step's expected output (what is output: `output.rs`). Risk classification
+//! is delegated to `classify`.
 
-use crate::classify::{classify, plausible_command_name};
+mod scanner;
+
+use crate::classify::{classify, known_command, plausible_command_name};
 use crate::model::{Risk, RiskClass, Step};
+use crate::output::{self, Line};
 use crate::placeholders::placeholders;
+use scanner::Scanner;
 
 /// A command cut out of a block, before classification.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +23,8 @@ pub struct RawCommand {
     pub text: String,
     /// 0-based line offset inside the block.
     pub offset: usize,
+    /// The lines the command printed, as the block shows them.
+    pub output: Vec<String>,
 }
 
 /// One step of a block, and whether its title is the comment directly above it (a condition
@@ -40,8 +48,12 @@ pub struct BlockSteps {
 const SHELL_LANGS: &[&str] =
     &["bash", "sh", "shell", "zsh", "ksh", "console", "shell-session", "shellsession", "terminal", "shell-script"];
 
-/// Fence languages that show a terminal session: commands and what they printed, mixed.
+/// Fence languages that show a terminal session: commands and what they printed, mixed; a
+/// `# ` there is root's prompt when a known command follows it.
 const TRANSCRIPT_LANGS: &[&str] = &["console", "shell-session", "shellsession", "terminal"];
+
+/// Fence languages that hold queries, never output, whatever the sentence before them says.
+const QUERY_LANGS: &[&str] = &["promql", "sql", "logql", "traceql", "cql", "kql", "flux", "graphql"];
 
 /// Does the command start like one: a shell assignment (`NODE=$(oc get ...)`), or a first word
 /// after any assignments that looks like a command name?
@@ -66,46 +78,77 @@ fn named_command(c: &RawCommand) -> bool {
 /// Returns the language name to record for a fence, or `None` when the block is not shell.
 /// Untagged blocks count as shell only when every command starts with a plausible command
 /// name, so diagrams, templates and crontab lines are left alone.
-pub fn shell_language(lang: &str, commands: &[RawCommand]) -> Option<String> {
+/// An untagged block with lines of output before its first command, or after a command that
+/// is not plainly one, is a template or a diagram rather than a terminal.
+pub fn shell_language(lang: &str, split: &Split) -> Option<String> {
     if SHELL_LANGS.contains(&lang) {
         return Some(lang.to_string());
     }
-    if !lang.is_empty() && lang != "text" && lang != "plain" && lang != "none" {
+    let commands = &split.commands;
+    if split.prompted && !commands.is_empty() && (lang.is_empty() || output::OUTPUT_LANGS.contains(&lang)) {
+        // Prompts mark the commands of a terminal session pasted without a language.
+        return Some("console".to_string());
+    }
+    if !lang.is_empty() || commands.is_empty() || !split.leading.is_empty() {
         return None;
     }
-    if commands.is_empty() {
-        return None;
-    }
-    // Stricter than `starts_with_command`: an untagged block of `key=value` lines is a label
-    // list, not shell.
-    let all_plausible = commands.iter().all(named_command);
-    all_plausible.then(|| "sh".to_string())
+    // Stricter than `starts_with_command`: an untagged block of `key=value` lines only is a
+    // label list, not shell; assignments next to a named command are shell. Commands next to
+    // a console session of another language (`gitlab-rails console` and Ruby) must be plain.
+    let assignment = |c: &&RawCommand| {
+        c.text.split_whitespace().all(|w| {
+            w.split_once('=').is_some_and(|(k, _)| {
+                k.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                    && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+        })
+    };
+    let shell = commands.iter().any(named_command)
+        && commands.iter().all(|c| named_command(c) || assignment(&c))
+        && commands.iter().filter(|c| split.foreign || !c.output.is_empty()).all(|c| output::plain_command(&c.text));
+    shell.then(|| "sh".to_string())
 }
 
 /// Builds the steps of one code block. `first_line` is the document line of the block's
-/// first body line; `context` titles commands that have no comment of their own.
+/// first body line; `context` titles commands that have no comment of their own; `lead_in`
+/// is the paragraph right before the block, which may say that output follows.
+///
+/// Output is not a step. A whole block is output when the sentence before it says so
+/// ("Example output:", "You should see:") or its fence is `text`/`log`/`output`, unless it
+/// opens with a plain command; inside a shell block, lines shaped like output (see
+/// `output.rs`) after a command are that command's expected output, and a shell block with
+/// no command at all is the expected output of the step before it. Queries and REPL input
+/// are neither, and are dropped.
 pub fn steps_of_block(
     lang: &str,
     body: &str,
     first_line: usize,
     context: Option<&str>,
-    _lead_in: Option<&str>,
+    lead_in: Option<&str>,
     classify_steps: bool,
 ) -> BlockSteps {
-    let mut commands = split_commands(body);
-    let Some(language) = shell_language(lang, &commands) else {
+    if output::json_block(body) && !lead_in.is_some_and(output::lead_in_says_output) {
+        // JSON in a shell fence is what a command printed; anywhere else it is an example.
+        let output = SHELL_LANGS.contains(&lang).then(|| body.trim_end().to_string());
+        return BlockSteps { steps: Vec::new(), leading_output: output };
+    }
+    let split = split_block(body, TRANSCRIPT_LANGS.contains(&lang));
+    let whole = || Some(body.trim_end().to_string());
+    let announced = lead_in.is_some_and(output::lead_in_says_output) && !QUERY_LANGS.contains(&lang);
+    if (announced || output::OUTPUT_LANGS.contains(&lang)) && !split.opens_with_command {
+        let query = split.foreign && split.commands.is_empty();
+        return BlockSteps { steps: Vec::new(), leading_output: if query { None } else { whole() } };
+    }
+    let Some(language) = shell_language(lang, &split) else {
         return BlockSteps::default();
     };
-    // Output is not a step: in a terminal transcript, lines that do not start with a command
-    // name are what the commands printed (YAML, log lines, tables); and a block of any shell
-    // language in which no line starts with one is captured output as a whole.
-    if TRANSCRIPT_LANGS.contains(&lang) {
-        commands.retain(starts_with_command);
+    if !split.commands.iter().any(starts_with_command) {
+        // A shell block without a command: captured output as a whole, unless it is a query.
+        let output = !split.foreign && !split.leading.is_empty();
+        return BlockSteps { steps: Vec::new(), leading_output: if output { whole() } else { None } };
     }
-    if !commands.iter().any(starts_with_command) {
-        return BlockSteps::default();
-    }
-    let steps = commands
+    let steps = split
+        .commands
         .into_iter()
         .map(|c| {
             let risk = if classify_steps { classify(&c.text) } else { Risk::new(RiskClass::Unknown, "not classified") };
@@ -119,48 +162,55 @@ pub fn steps_of_block(
                 scenario: None,
                 window: None,
                 branch: None,
-                expected_output: None,
+                expected_output: (!c.output.is_empty()).then(|| c.output.join("\n")),
             };
             BlockStep { step, fresh_title: c.fresh_title }
         })
         .collect();
-    BlockSteps { steps, leading_output: None }
+    let leading_output = (!split.leading.is_empty()).then(|| split.leading.join("\n"));
+    BlockSteps { steps, leading_output }
 }
 
-/// Removes interactive prompts: when some lines start with `$ `, only those lines (and
-/// their continuations) are commands and the rest is output.
-fn strip_prompts(body: &str) -> Vec<(usize, String)> {
-    let has_prompt = body.lines().any(|l| l.trim_start().starts_with("$ "));
-    if !has_prompt {
-        return body.lines().map(str::to_string).enumerate().collect();
-    }
-    let mut out = Vec::new();
-    let mut continuing = false;
-    for (i, line) in body.lines().enumerate() {
-        let t = line.trim_start();
-        if let Some(cmd) = t.strip_prefix("$ ") {
-            out.push((i, cmd.to_string()));
-            continuing = cmd.trim_end().ends_with('\\');
-        } else if continuing || t.starts_with('#') {
-            out.push((i, line.to_string()));
-            continuing = continuing && line.trim_end().ends_with('\\');
-        }
-    }
-    out
+/// A block cut into commands and output.
+#[derive(Debug, Default)]
+pub struct Split {
+    pub commands: Vec<RawCommand>,
+    /// Output lines before the first command.
+    pub leading: Vec<String>,
+    /// Some line was neither shell nor output (a query, REPL input).
+    pub foreign: bool,
+    /// Some line has a shell prompt (`$ `, `user@host:~$ `): those lines are the commands.
+    pub prompted: bool,
+    /// The block's first line (after comments) is plainly a command: one the classifier
+    /// knows by name, a shell keyword, an assignment, a script path or a prompted line.
+    pub opens_with_command: bool,
 }
 
-/// Splits a block into complete commands with their titles.
-pub fn split_commands(body: &str) -> Vec<RawCommand> {
-    let lines = strip_prompts(body);
-    let mut out = Vec::new();
+/// What the lines just before the current one were, for the lines that continue them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Run {
+    Commands,
+    Output,
+    Foreign,
+}
+
+/// Splits a block into complete commands, each with its title and the output printed after
+/// it. `transcript`: the fence is a terminal session (`console`).
+pub fn split_block(body: &str, transcript: bool) -> Split {
+    // A block with shell prompts (`$ `, `user@host:~$ `) marks its commands: every other line
+    // that does not continue one is output.
+    let prompted = body.lines().any(|l| output::shell_prompt(l).is_some());
+    let mut split = Split { prompted, ..Split::default() };
     let mut scanner = Scanner::default();
-    let mut buf: Vec<&str> = Vec::new();
+    let mut buf: Vec<String> = Vec::new();
     let mut start = 0;
     // Comment lines of the current group (a blank line starts a new group).
     let mut comments: Vec<String> = Vec::new();
     let mut title: Option<String> = None;
     let mut fresh = false;
-    for (offset, line) in &lines {
+    let mut run = Run::Commands;
+    let mut seen_line = false;
+    for (offset, line) in body.lines().enumerate() {
         if buf.is_empty() {
             let t = line.trim();
             if t.is_empty() {
@@ -169,192 +219,97 @@ pub fn split_commands(body: &str) -> Vec<RawCommand> {
                     comments.clear();
                 }
                 fresh = false;
+                run = Run::Commands;
                 continue;
             }
-            if t.starts_with("#!") {
-                continue;
-            }
-            if let Some(c) = t.strip_prefix('#') {
-                let c = c.trim();
-                if !c.is_empty() {
+            let root_prompt = (transcript || prompted)
+                && t.strip_prefix("# ").is_some_and(|c| c.split_whitespace().next().is_some_and(known_command));
+            if t.starts_with('#') && !root_prompt {
+                let comment = t.strip_prefix('#').filter(|_| !t.starts_with("#!")).map(str::trim);
+                if let Some(c) = comment.filter(|c| !c.is_empty()) {
                     comments.push(c.to_string());
                 }
                 continue;
             }
+            let judged = if root_prompt {
+                Line::Command(t[2..].to_string())
+            } else if prompted && output::shell_prompt(line).is_none() {
+                if output::repl_prompt(line) {
+                    Line::Foreign
+                } else {
+                    Line::Output
+                }
+            } else {
+                match (run, output::judge(line, run != Run::Commands)) {
+                    // A run of foreign lines (a multi-line query) continues as foreign.
+                    (Run::Foreign, Line::Output) => Line::Foreign,
+                    (_, judged) => judged,
+                }
+            };
+            let first = !std::mem::replace(&mut seen_line, true);
+            let text = match judged {
+                Line::Output => {
+                    run = Run::Output;
+                    match split.commands.last_mut() {
+                        Some(c) => c.output.push(line.to_string()),
+                        None => split.leading.push(line.to_string()),
+                    }
+                    continue;
+                }
+                Line::Foreign => {
+                    run = Run::Foreign;
+                    split.foreign = true;
+                    continue;
+                }
+                Line::Command(text) => {
+                    if text.trim_end().ends_with('\\') {
+                        text.trim_end().to_string()
+                    } else {
+                        text
+                    }
+                }
+            };
+            if first {
+                split.opens_with_command = root_prompt || prompted || output::plain_command(&text);
+            }
+            run = Run::Commands;
             if !comments.is_empty() {
                 title = Some(comments.join(" - "));
                 comments.clear();
                 fresh = true;
             }
-            start = *offset;
+            start = offset;
+            scanner.feed(&text);
+            buf.push(text);
+        } else {
+            // `oc delete machineconfig \ ` meant a continuation: a space after the backslash is
+            // an author's slip, not an escaped space.
+            let line = if line.trim_end().ends_with('\\') { line.trim_end() } else { line };
+            buf.push(line.to_string());
+            scanner.feed(line);
         }
-        buf.push(line);
-        scanner.feed(line);
         if scanner.complete() {
             let text = buf.join("\n").trim().to_string();
-            out.push(RawCommand { title: title.clone(), fresh_title: fresh, text, offset: start });
+            let raw = RawCommand { title: title.clone(), fresh_title: fresh, text, offset: start, output: Vec::new() };
+            split.commands.push(raw);
             buf.clear();
             scanner = Scanner::default();
         }
     }
     if !buf.is_empty() {
-        out.push(RawCommand { title, fresh_title: fresh, text: buf.join("\n").trim().to_string(), offset: start });
+        let text = buf.join("\n").trim().to_string();
+        split.commands.push(RawCommand { title, fresh_title: fresh, text, offset: start, output: Vec::new() });
     }
-    out
-}
-
-/// Line-level lexical state: enough of the shell grammar to know where a command ends.
-#[derive(Default)]
-struct Scanner {
-    single: bool,
-    double: bool,
-    /// Pending heredoc delimiters (delimiter, strip leading tabs).
-    heredocs: Vec<(String, bool)>,
-    /// Whether we are inside a heredoc body.
-    in_heredoc: bool,
-    depth: i64,
-    continued: bool,
-}
-
-impl Scanner {
-    fn complete(&self) -> bool {
-        !self.single && !self.double && self.heredocs.is_empty() && self.depth <= 0 && !self.continued
-    }
-
-    fn feed(&mut self, line: &str) {
-        if self.in_heredoc {
-            if let Some((delim, tabs)) = self.heredocs.first() {
-                let l = if *tabs { line.trim_start_matches('\t') } else { line };
-                if l.trim_end() == delim {
-                    self.heredocs.remove(0);
-                }
-            }
-            self.in_heredoc = !self.heredocs.is_empty();
-            return;
-        }
-        let bytes = line.as_bytes();
-        let mut i = 0;
-        let mut word = String::new();
-        let mut command_position = !self.single && !self.double;
-        let mut last_sig = b' ';
-        while i < bytes.len() {
-            let b = bytes[i];
-            if self.single {
-                if b == b'\'' {
-                    self.single = false;
-                }
-                word.push(b as char);
-                i += 1;
-                continue;
-            }
-            if b == b'\\' {
-                if i + 1 == bytes.len() {
-                    break;
-                }
-                word.push(b as char);
-                i += 2;
-                continue;
-            }
-            if self.double {
-                if b == b'"' {
-                    self.double = false;
-                }
-                word.push(b as char);
-                i += 1;
-                continue;
-            }
-            match b {
-                b'\'' => self.single = true,
-                b'"' => self.double = true,
-                b'#' if word.is_empty() => break,
-                b'(' => self.depth += 1,
-                b')' => self.depth -= 1,
-                b'<' if bytes.get(i + 1) == Some(&b'<') && bytes.get(i + 2) != Some(&b'<') => {
-                    let (delim, tabs, used) = heredoc_delimiter(&line[i + 2..]);
-                    if !delim.is_empty() {
-                        self.heredocs.push((delim, tabs));
-                    }
-                    i += 2 + used;
-                    continue;
-                }
-                _ => {}
-            }
-            if b.is_ascii_whitespace() || matches!(b, b';' | b'|' | b'&') {
-                self.end_word(&mut word, &mut command_position);
-                if matches!(b, b';' | b'|' | b'&') {
-                    command_position = true;
-                }
-            } else {
-                word.push(b as char);
-            }
-            if !b.is_ascii_whitespace() {
-                last_sig = b;
-            }
-            i += 1;
-        }
-        let trailing_backslash = line.ends_with('\\') && !line.ends_with("\\\\");
-        self.end_word(&mut word, &mut command_position);
-        self.continued = !self.single
-            && !self.double
-            && (trailing_backslash || (last_sig == b'|') || line.trim_end().ends_with("&&"));
-        self.in_heredoc = !self.heredocs.is_empty();
-    }
-
-    fn end_word(&mut self, word: &mut String, command_position: &mut bool) {
-        if word.is_empty() {
-            return;
-        }
-        if *command_position {
-            match word.as_str() {
-                "if" | "case" | "for" | "while" | "until" | "select" | "{" => self.depth += 1,
-                "fi" | "esac" | "done" | "}" => self.depth -= 1,
-                _ => {}
-            }
-            // Keywords that leave the next word in command position.
-            *command_position = matches!(
-                word.as_str(),
-                "then" | "do" | "else" | "elif" | "{" | "!" | "if" | "while" | "until" | "time"
-            );
-        }
-        if word.ends_with(';') {
-            *command_position = true;
-        }
-        word.clear();
-    }
-}
-
-/// Reads a heredoc delimiter after `<<`: returns (delimiter, strip tabs, bytes consumed).
-fn heredoc_delimiter(rest: &str) -> (String, bool, usize) {
-    let mut used = 0;
-    let mut tabs = false;
-    let mut r = rest;
-    if let Some(s) = r.strip_prefix('-') {
-        tabs = true;
-        r = s;
-        used += 1;
-    }
-    let trimmed = r.trim_start();
-    used += r.len() - trimmed.len();
-    let mut delim = String::new();
-    let mut chars = trimmed.char_indices();
-    for (_, c) in chars.by_ref() {
-        if c == '\'' || c == '"' || c == '\\' {
-            used += 1;
-            continue;
-        }
-        if c.is_alphanumeric() || c == '_' || c == '-' || c == '.' {
-            delim.push(c);
-            used += c.len_utf8();
-        } else {
-            break;
-        }
-    }
-    (delim, tabs, used)
+    split
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn split_commands(body: &str) -> Vec<RawCommand> {
+        split_block(body, false).commands
+    }
 
     fn texts(body: &str) -> Vec<String> {
         split_commands(body).into_iter().map(|c| c.text).collect()
@@ -404,12 +359,66 @@ mod tests {
     }
 
     #[test]
-    fn untagged_diagrams_are_not_shell() {
-        let c = split_commands("1. DETECT\n   └─> Alert received\n");
-        assert_eq!(shell_language("", &c), None);
-        let c = split_commands("0 2 * * * /opt/backup.sh\n");
-        assert_eq!(shell_language("", &c), None);
-        let c = split_commands("kubectl get pods\n");
-        assert_eq!(shell_language("", &c).as_deref(), Some("sh"));
+    fn untagged_diagrams_and_templates_are_not_shell() {
+        for text in [
+            "1. DETECT\n   └─> Alert received\n",
+            "0 2 * * * /opt/backup.sh\n",
+            "Subject: [INCIDENT] Cell 0 down\nCurrent Status: investigating\nNext Update: 15 min\n",
+            "Dear Customer,\nWe are aware of an issue.\n",
+        ] {
+            assert_eq!(shell_language("", &split_block(text, false)), None, "{text}");
+        }
+        assert_eq!(shell_language("", &split_block("kubectl get pods\n", false)).as_deref(), Some("sh"));
+        let transcript = split_block("kubectl get pods\nNAME  READY\npod-1  1/1\n", false);
+        assert_eq!(shell_language("", &transcript).as_deref(), Some("sh"));
+    }
+
+    #[test]
+    fn output_after_a_command_is_its_expected_output() {
+        let block = |lang: &str, body: &str, lead_in: Option<&str>| steps_of_block(lang, body, 1, None, lead_in, false);
+        let b = block(
+            "bash",
+            "  ceph status\n    cluster:\n      id: 6266\n      health: HEALTH_ERR\n              3 full osd(s)\n",
+            None,
+        );
+        assert_eq!(b.steps.len(), 1);
+        assert_eq!(b.steps[0].step.command, "ceph status");
+        assert_eq!(
+            b.steps[0].step.expected_output.as_deref(),
+            Some("    cluster:\n      id: 6266\n      health: HEALTH_ERR\n              3 full osd(s)")
+        );
+        let logs = "Mar 20 13:16:36 runner-2 gitlab-runner[19931]: level=info msg=\"Checking for jobs\"\n";
+        let b = block("sh", logs, None);
+        assert!(b.steps.is_empty());
+        assert_eq!(b.leading_output.as_deref(), Some(logs.trim_end()), "kept for the step before");
+        let b = block("", "NAME   READY   STATUS\nweb-1  1/1     Running\n", Some("The output should look like:"));
+        assert!(b.steps.is_empty() && b.leading_output.is_some());
+        let b = block("", "kubectl get pods -n web\n", Some("Run this and check the output:"));
+        assert_eq!(b.steps.len(), 1, "a plain command stays a command whatever the lead-in says");
+        let b = block("text", " - alertname = KubePodNotReady\n - pod = web-1\n", None);
+        assert!(b.steps.is_empty() && b.leading_output.is_some(), "a text fence is output");
+        let b = block("sh", "sum by (node) (rate(x_total{job=\"a\"}[5m]))\n  / on (node) y\n", None);
+        assert_eq!((b.steps.len(), b.leading_output), (0, None), "a query is neither step nor output");
+        let b = block("console", "pgbouncer=# SHOW POOLS;\n database | user\n----------+------\n", None);
+        assert_eq!((b.steps.len(), b.leading_output), (0, None), "REPL input is not a step");
+        let b = block("console", "# systemctl status kubelet\n● kubelet.service - kubelet\n", None);
+        assert_eq!(b.steps[0].step.command, "systemctl status kubelet", "root's prompt in a transcript");
+        assert!(b.steps[0].step.expected_output.is_some());
+    }
+
+    #[test]
+    fn json_reports_and_a_space_after_a_continuation() {
+        let b = steps_of_block("sh", "{\ncontext: Job raised exception,\njob: {\n", 1, None, None, false);
+        assert!(b.steps.is_empty() && b.leading_output.is_some());
+        let b = steps_of_block("", "{\n  \"name\": \"x\"\n}\n", 1, None, None, false);
+        assert_eq!((b.steps.len(), b.leading_output), (0, None), "a JSON example outside a shell fence");
+        let t = texts("$ oc delete machineconfig \\ \n  00-override-worker\n");
+        assert_eq!(t, vec!["oc delete machineconfig \\\n  00-override-worker"]);
+    }
+
+    #[test]
+    fn function_bodies_stay_one_command() {
+        let t = texts("function queue() {\n  local T=\"$1\"\n  shift\n}\nqueue a\nb() {\n  echo\n}\n");
+        assert_eq!(t.len(), 3, "{t:?}");
     }
 }

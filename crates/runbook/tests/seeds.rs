@@ -4,7 +4,7 @@
 
 mod common;
 
-use sevwatch_runbook::{classify, parse, Branch, Outcome, PhaseKind, RiskClass, Runbook, Section, Severity, Step};
+use sevwatch_runbook::{classify, parse, PhaseKind, RiskClass, Runbook, Severity};
 
 const R: RiskClass = RiskClass::ReadOnly;
 const M: RiskClass = RiskClass::Mutating;
@@ -106,142 +106,6 @@ fn seed_002_keys_incidents_by_alert_name() {
         rollback.phases.iter().map(|p| (p.kind, p.steps.len())).collect::<Vec<_>>(),
         vec![(PhaseKind::Rollback, 0), (PhaseKind::Rollback, 22)]
     );
-}
-
-/// (scenario, commands) of a run that chooses it: the common steps around the scenario's own.
-fn walk<'a>(s: &'a Section, scenario: Option<&str>) -> Vec<&'a str> {
-    let steps = s.steps_for(scenario).expect("a scenario of this section");
-    steps.iter().map(|r| r.step.command.lines().next().unwrap_or("")).collect()
-}
-
-#[test]
-fn seed_002_high_error_rate_has_four_scenarios_and_a_run_walks_one() {
-    let Some(rb) = seed("002_10fec5055860d3f4.txt") else {
-        return;
-    };
-    let s = rb.sections.iter().find(|s| s.title == "Incident: HighErrorRate").expect("HighErrorRate");
-    let scenarios: Vec<(&str, &str)> = s.scenarios().iter().map(|c| (c.name.as_str(), c.trigger.as_str())).collect();
-    assert_eq!(
-        scenarios,
-        vec![
-            ("A", "LLM API Errors (rate limits, timeouts)"),
-            ("B", "Network Errors"),
-            ("C", "Resource Exhaustion"),
-            ("D", "Validation Errors (AOP failures)"),
-        ]
-    );
-    let common = [
-        "curl -s http://localhost:9090/api/v1/query?query=genesis_errors_total | jq",
-        "tail -n 100 /home/genesis/genesis-rebuild/logs/genesis.log | grep ERROR",
-    ];
-    let verify = "curl -s http://localhost:9090/api/v1/query?query=rate(genesis_errors_total[5m]) | jq";
-    let own: [&[&str]; 4] = [
-        &[
-            "curl -s http://localhost:9090/api/v1/query?query=genesis_llm_errors_total",
-            "cat > /home/genesis/genesis-rebuild/config/llm_fallback.yaml <<EOF",
-            "systemctl restart genesis-orchestration",
-        ],
-        &[
-            "ping -c 5 api.openai.com",
-            "curl -I https://api.anthropic.com",
-            "nslookup api.openai.com",
-            "curl -s http://localhost:8000/health | jq .circuit_breaker",
-        ],
-        &[
-            "htop",
-            "free -h",
-            "df -h",
-            "ps aux --sort=-%mem | head -10",
-            "ps aux --sort=-%cpu | head -10",
-            "systemctl restart genesis-orchestration",
-        ],
-        &[
-            "grep \"AOP\" /home/genesis/genesis-rebuild/logs/genesis.log | tail -50",
-            "cat > /home/genesis/genesis-rebuild/config/aop_relaxed.yaml <<EOF",
-            "systemctl restart genesis-orchestration",
-        ],
-    ];
-    for (name, steps) in ["A", "B", "C", "D"].iter().zip(own) {
-        let want: Vec<&str> = common.iter().copied().chain(steps.iter().copied()).chain([verify]).collect();
-        assert_eq!(walk(s, Some(name)), want, "scenario {name}");
-    }
-    assert_eq!(walk(s, Some("scenario b")).len(), 7, "chosen by its title too");
-    assert_eq!(walk(s, None), [common[0], common[1], verify], "no scenario: the common steps only");
-    assert!(s.steps_for(Some("E")).is_none());
-    // The timed options are offered, not walked: a restart from 2 minutes, a rollback after 30.
-    let timed: Vec<(&str, Option<String>, Vec<&str>)> = s
-        .timed_options()
-        .map(|o| {
-            let steps = s.option_steps(o).iter().map(|r| r.step.command.as_str()).collect();
-            (o.label.as_str(), o.after.map(|d| d.to_string()), steps)
-        })
-        .collect();
-    assert_eq!(
-        timed,
-        vec![
-            ("Immediate", Some("0s".into()), vec![]),
-            ("Short-term", Some("2m".into()), vec!["systemctl restart genesis-orchestration"]),
-            ("Medium-term", Some("10m".into()), vec![]),
-            ("Rollback", Some("30m".into()), vec!["./scripts/rollback_deployment.sh"]),
-        ]
-    );
-}
-
-#[test]
-fn seed_002_service_down_rolls_back_only_if_the_restart_fails() {
-    let Some(rb) = seed("002_10fec5055860d3f4.txt") else {
-        return;
-    };
-    let s = rb.sections.iter().find(|s| s.title == "Incident: GenesisServiceDown").expect("GenesisServiceDown");
-    let restart = s.indexed_steps().find(|r| r.step.command == "systemctl restart genesis-orchestration");
-    let restart = restart.expect("the restart step").index;
-    let rollback: Vec<&str> = s.alternatives_after(restart).iter().map(|r| r.step.command.as_str()).collect();
-    assert_eq!(
-        rollback,
-        [
-            "cd /home/genesis/genesis-rebuild",
-            "./scripts/rollback_deployment.sh",
-            "systemctl status genesis-orchestration",
-            "curl http://localhost:8000/health"
-        ]
-    );
-    assert!(s.alternatives_after(restart).iter().all(|r| r.step.applies_after(restart, Outcome::Failure)));
-    assert_eq!(s.steps().filter(|st| st.is_branch()).count(), 4, "step 3 onwards runs either way");
-}
-
-#[test]
-fn seed_003_corruption_recovery_has_two_outcomes_as_branches() {
-    let Some(rb) = seed("003_1a425641372e7a85.txt") else {
-        return;
-    };
-    let s = rb.sections.iter().find(|s| s.title == "Supervisor Database Corruption").expect("corruption section");
-    let recover = s.indexed_steps().find(|r| r.step.title.as_deref() == Some("Attempt recovery")).expect("recovery");
-    let outcomes: Vec<(Option<Branch>, &str)> = s
-        .alternatives_after(recover.index)
-        .iter()
-        .map(|r| (r.step.branch, r.step.command.lines().next().unwrap_or("")))
-        .collect();
-    assert_eq!(
-        outcomes,
-        vec![
-            (
-                Some(Branch { after: recover.index, when: Outcome::Success }),
-                "sudo mv /var/lib/hal-o-swarm/supervisor.db.recovered \\"
-            ),
-            (
-                Some(Branch { after: recover.index, when: Outcome::Failure }),
-                "sudo cp /var/lib/hal-o-swarm/supervisor.db.backup \\"
-            ),
-        ]
-    );
-    let after: Vec<bool> = s.steps().skip(recover.index + 3).map(Step::is_branch).collect();
-    assert_eq!(after, [false, false], "restart and verify run after either outcome");
-    // "If restart fails, check configuration" waits for the restart, not for the log check
-    // just before it.
-    let crashed = &rb.sections[0];
-    let validate = crashed.steps().find(|st| st.command.ends_with("--validate")).expect("validate step");
-    let restart = crashed.step(validate.branch.expect("a branch").after).expect("the step it waits for");
-    assert_eq!(restart.command, "sudo systemctl restart hal-supervisor");
 }
 
 #[test]
@@ -380,7 +244,7 @@ const TABLE: &[(&str, RiskClass)] = &[
     ("./scripts/check-error-rates.sh --last 15m", R),
     ("kubectl rollout undo deployment/[name] -n production", M),
     ("./scripts/db-rollback.sh --version [previous_version]", M),
-    ("./scripts/feature-flag.sh disable [flag_name]", U),
+    ("./scripts/feature-flag.sh disable [flag_name]", M),
     ("./scripts/config-rollback.sh --config [config_name] --version [version]", M),
     ("./scripts/health-check.sh", R),
     ("./scripts/error-rates.sh --last 1h", R),
@@ -471,7 +335,7 @@ const TABLE: &[(&str, RiskClass)] = &[
     ("sudo lsof -i :8420", R),
     ("sudo systemctl restart hal-supervisor", M),
     ("sudo journalctl -u hal-supervisor --since \"5 minutes ago\"", R),
-    ("/usr/local/bin/hal-supervisor --config /etc/hal-o-swarm/supervisor.config.json --validate", U),
+    ("/usr/local/bin/hal-supervisor --config /etc/hal-o-swarm/supervisor.config.json --validate", R),
     ("sudo cp /etc/hal-o-swarm/supervisor.config.json.backup /etc/hal-o-swarm/supervisor.config.json", M),
     ("systemctl show hal-supervisor -p MemoryLimit", R),
     ("sudo journalctl -u hal-supervisor | grep -i \"memory\\|leak\"", R),
@@ -512,7 +376,7 @@ const TABLE: &[(&str, RiskClass)] = &[
     ("halctl --supervisor-url ws://localhost:8420 sessions list --node-id <agent-id>", R),
     ("halctl --supervisor-url ws://localhost:8420 sessions kill <session-id>", D),
     ("sudo journalctl -u hal-agent -p err --since \"24 hours ago\"", R),
-    ("/usr/local/bin/hal-agent --config /etc/hal-o-swarm/agent.config.json --validate", U),
+    ("/usr/local/bin/hal-agent --config /etc/hal-o-swarm/agent.config.json --validate", R),
     ("sudo journalctl -u hal-agent --since \"5 minutes ago\"", R),
     ("sudo cp /etc/hal-o-swarm/agent.config.json.backup /etc/hal-o-swarm/agent.config.json", M),
     ("sudo netstat -tlnp | grep 8420", R),

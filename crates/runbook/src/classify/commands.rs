@@ -1,10 +1,14 @@
 //! Per-command risk rules: given the quote-removed argv of one simple command, decide
 //! read-only / mutating / destructive / unknown and say why. Wrappers (`sudo`, `ssh host
-//! '...'`, `bash -c`, `watch`, `xargs`, `find -exec`, `kubectl exec --`) hand their inner
-//! command back to the classifier. SQL given to database clients is judged by `sql`.
+//! '...'`, `bash -c`, `watch`, `xargs`, `find -exec`, `kubectl exec --`, `chroot`, `env`,
+//! `time`) hand their inner command back to the classifier. The dispatch is here; the rules
+//! live by family: read-only commands with writing options in `readers`, tool families in
+//! `tools`, scripts in `scripts`, tools without rules in `verbs`, SQL in `sql`.
 
-use super::names::{MUTATING, READ_ONLY, SHELL_STATE};
-use super::tools::{container, curl, database, git, kubectl, packages, redis, systemctl};
+use super::names::{MUTATING, READ_ONLY, SHELL_STATE, SUBCOMMAND_TOOLS};
+use super::readers::{httpie, read_only_command};
+use super::scripts::{interpreter, script_like, script_risk, script_risk_with};
+use super::tools::{container, curl, database, git, kubectl, packages, redis, subcommand_tool, systemctl};
 use super::Classifier;
 use crate::model::{Risk, RiskClass};
 
@@ -16,8 +20,15 @@ pub(super) fn risk(class: RiskClass, reason: impl Into<String>) -> Risk {
 
 /// Is the command name known to any rule? Used to reject nonsense lines.
 pub fn known_name(name: &str) -> bool {
-    READ_ONLY.contains(&name) || SHELL_STATE.contains(&name) || MUTATING.contains(&name)
+    READ_ONLY.contains(&name)
+        || SHELL_STATE.contains(&name)
+        || MUTATING.contains(&name)
+        || SUBCOMMAND_TOOLS.contains(&name)
+        || WRAPPERS.contains(&name)
 }
+
+/// Commands that run another command given as their arguments.
+const WRAPPERS: &[&str] = &["nice", "ionice", "exec", "command", "builtin", "nohup", "stdbuf", "chronic", "time"];
 
 pub(super) fn has_flag(args: &[String], short: char, long: &[&str]) -> bool {
     args.iter().any(|a| {
@@ -30,7 +41,7 @@ pub(super) fn operands(args: &[String]) -> Vec<&str> {
     args.iter().filter(|a| !a.starts_with('-')).map(String::as_str).collect()
 }
 
-fn shown(argv: &[String]) -> String {
+pub(super) fn shown(argv: &[String]) -> String {
     let s = argv.join(" ");
     if s.chars().count() > 80 {
         format!("{}...", s.chars().take(77).collect::<String>())
@@ -56,7 +67,7 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
     let args = &argv[1..];
     let name = name.as_str();
     if READ_ONLY.contains(&name) {
-        return read_only_command(name, argv, args);
+        return read_only_command(c, name, argv, args);
     }
     if SHELL_STATE.contains(&name) {
         return risk(ReadOnly, format!("{name} only changes the shell's own state"));
@@ -157,14 +168,26 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
         "sqlite3" | "psql" | "mysql" | "mongo" | "mongosh" => database(name, args, stdin),
         "redis-cli" => redis(args),
         "sed" | "perl" => {
-            if args.iter().any(|a| {
+            // `-i`, `-i.bak`, `--in-place`, or `i` in a cluster of short options (`-pi`, `-ni`).
+            let in_place = args.iter().any(|a| {
                 a.starts_with("-i")
                     || a.starts_with("--in-place")
                     || (a.starts_with('-') && !a.starts_with("--") && a.contains('i') && name == "sed")
-            }) {
+                    || (name == "perl"
+                        && a.starts_with('-')
+                        && !a.starts_with("--")
+                        && a[1..].chars().take_while(|c| c.is_ascii_alphabetic()).any(|c| c == 'i'))
+            });
+            // `perl -pe` / `-ne` filters its input like sed does; `perl -e` or a script can do anything.
+            let filter = args.iter().any(|a| {
+                a.starts_with('-') && !a.starts_with("--") && (a.contains('p') || a.contains('n')) && a.ends_with('e')
+            });
+            if in_place {
                 risk(Mutating, format!("{name} -i edits {} in place", operands(args).last().unwrap_or(&"")))
             } else if name == "sed" {
                 risk(ReadOnly, "sed without -i only prints")
+            } else if filter {
+                risk(ReadOnly, "perl -p/-n without -i only filters what it reads")
             } else {
                 risk(Unknown, "perl script")
             }
@@ -201,6 +224,8 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             } else if has_flag(args, 'F', &["--flush"]) || has_flag(args, 'X', &[]) || args.iter().any(|a| a == "flush")
             {
                 risk(Destructive, format!("{name} flushes firewall rules"))
+            } else if has_flag(args, 'D', &["--delete"]) || args.iter().any(|a| a == "delete") {
+                risk(Destructive, format!("{name} deletes firewall rules"))
             } else {
                 risk(Mutating, format!("{name} changes firewall rules"))
             }
@@ -223,7 +248,9 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
         }
         "ip" => {
             let (sub, rest) = subcommand(args);
-            if rest.is_empty() || rest.iter().any(|a| a == "show" || a == "list" || a == "ls") || sub == "-s" {
+            if rest.iter().any(|a| matches!(a.as_str(), "del" | "delete" | "flush")) {
+                risk(Destructive, format!("ip {sub} deletes network configuration"))
+            } else if rest.is_empty() || rest.iter().any(|a| a == "show" || a == "list" || a == "ls") || sub == "-s" {
                 risk(ReadOnly, format!("ip {sub} shows state"))
             } else {
                 risk(Mutating, format!("ip {sub} changes network state"))
@@ -237,9 +264,7 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             }
         }
         "ufw" if args.iter().any(|a| a == "status") => risk(ReadOnly, "ufw status only reads"),
-        "pip" | "pip3" | "apt" | "apt-get" | "yum" | "dnf" | "brew" | "snap" | "npm" | "gem" | "helm" => {
-            packages(name, args)
-        }
+        "pip" | "pip3" | "apt" | "apt-get" | "yum" | "dnf" | "brew" | "snap" | "npm" | "gem" => packages(name, args),
         "sudo" | "doas" => {
             let rest = skip_options(args, &["-u", "-g", "-C", "-p", "-U", "-h", "-D", "-r", "-t"]);
             let r = inner(c, name, &rest, stdin);
@@ -280,33 +305,44 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             let rest = skip_options(args, &["-s", "-k", "--signal", "--kill-after"]);
             inner(c, name, rest.get(1..).unwrap_or(&[]), stdin)
         }
-        "nice" | "ionice" | "exec" | "command" | "builtin" | "nohup" | "stdbuf" | "chronic" => {
-            let rest = skip_options(args, &["-n", "-c", "-p"]);
+        _ if WRAPPERS.contains(&name) => {
+            let rest = skip_options(args, &["-n", "-c", "-p", "-o", "-f"]);
             inner(c, name, &rest, stdin)
         }
+        // `chroot /host` opens a shell there; `chroot /host cmd` runs cmd there.
+        "chroot" => match operands(args).split_first() {
+            Some((root, [])) => risk(Unknown, format!("chroot opens a shell in {root}")),
+            Some((_, _)) => {
+                let at = args.iter().position(|a| !a.starts_with('-')).map_or(args.len(), |i| i + 1);
+                inner(c, name, &args[at..], stdin)
+            }
+            None => risk(Unknown, "chroot without a directory"),
+        },
+        "bundle" if args.first().is_some_and(|a| a == "exec") => inner(c, "bundle exec", &args[1..], stdin),
+        // `toolbox` opens a debugging container's shell; `toolbox -q jq ...` runs jq in it.
+        "toolbox" => match skip_options(args, &[]).as_slice() {
+            [] => risk(Unknown, "toolbox opens a shell in a debugging container"),
+            rest => inner(c, name, rest, stdin),
+        },
+        "mktemp" => risk(Mutating, "mktemp creates a temporary file or directory"),
+        "http" | "https" => httpie(name, args),
+        "grpcurl" => {
+            if args.iter().any(|a| a == "list" || a == "describe") {
+                risk(ReadOnly, "grpcurl lists or describes services")
+            } else {
+                risk(Mutating, "grpcurl calls a gRPC method (it may change state)")
+            }
+        }
+        _ if SUBCOMMAND_TOOLS.contains(&name) => subcommand_tool(name, args),
         "python" | "python3" | "node" => interpreter(name, args),
-        _ if first.contains('/') || first.ends_with(".sh") || first.ends_with(".py") => script_risk_with(first, args),
+        _ if script_like(first) => script_risk_with(first, args),
+        // A program by its path (`/opt/gitlab/embedded/bin/praefect`): a tool without rules.
+        _ if first.contains('/') => {
+            let r = super::verbs::by_words(name, args);
+            risk(r.class, format!("{first}: {}", r.reason.trim_start_matches(name).trim_start_matches(": ")))
+        }
         _ if MUTATING.contains(&name) => risk(Mutating, format!("{name} changes state")),
         _ => super::verbs::by_words(name, args),
-    }
-}
-
-fn read_only_command(name: &str, argv: &[String], args: &[String]) -> Risk {
-    match name {
-        "awk" | "gawk" if args.iter().any(|a| a == "-i" || a == "inplace") => {
-            risk(Mutating, "awk -i inplace edits files")
-        }
-        "sysctl" if args.iter().any(|a| a == "-w" || a.contains('=')) => {
-            risk(Mutating, "sysctl changes kernel parameters")
-        }
-        "env" if args.iter().any(|a| !a.starts_with('-') && !a.contains('=')) => {
-            risk(Unknown, format!("env runs {}", shown(args)))
-        }
-        "fuser" if has_flag(args, 'k', &["--kill"]) => risk(Destructive, "fuser -k kills processes"),
-        "timedatectl" | "hostnamectl" if args.iter().any(|a| a.starts_with("set")) => {
-            risk(Mutating, format!("{name} changes system settings"))
-        }
-        _ => risk(ReadOnly, format!("{name} only reads: {}", shown(argv))),
     }
 }
 
@@ -365,53 +401,4 @@ fn ssh(c: &mut Classifier, args: &[String], stdin: &[String]) -> Risk {
     }
     let r = c.reread("ssh", &rest[1..].join(" "));
     risk(r.class, format!("on {host}: {}", r.reason))
-}
-
-fn interpreter(name: &str, args: &[String]) -> Risk {
-    if let Some(i) = args.iter().position(|a| a == "-m") {
-        let module = args.get(i + 1).map(String::as_str).unwrap_or("");
-        return match module {
-            "pytest" | "json.tool" | "pip"
-                if module != "pip" || args.iter().any(|a| a == "list" || a == "show" || a == "freeze") =>
-            {
-                risk(ReadOnly, format!("{name} -m {module} only reads or runs tests"))
-            }
-            _ => risk(Unknown, format!("{name} -m {module}")),
-        };
-    }
-    if args.iter().any(|a| a == "-c" || a == "-e") {
-        return risk(Unknown, format!("inline {name} code"));
-    }
-    match operands(args).first() {
-        Some(script) => script_risk(script),
-        None => risk(Unknown, format!("{name} interactive session")),
-    }
-}
-
-/// Scripts are opaque; their names are the only hint, and a hint is all this gives.
-fn script_risk(path: &str) -> Risk {
-    script_risk_with(path, &[])
-}
-
-fn script_risk_with(path: &str, args: &[String]) -> Risk {
-    if !args.is_empty() && args.iter().all(|a| matches!(a.as_str(), "--help" | "-h" | "--version")) {
-        return risk(ReadOnly, format!("{path} {} only prints usage", args.join(" ")));
-    }
-    let base = path.rsplit('/').next().unwrap_or(path).to_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| base.contains(w));
-    if has(&["delete", "purge", "wipe", "destroy", "reset", "clean", "drop", "nuke"]) {
-        risk(Destructive, format!("runs script {path} (name suggests it deletes or resets)"))
-    } else if has(&[
-        "check", "status", "doctor", "health", "verify", "validate", "list", "show", "diag", "inspect", "report",
-        "recent", "summary", "rates",
-    ]) {
-        risk(ReadOnly, format!("runs script {path} (name suggests a check; contents not inspected)"))
-    } else if has(&[
-        "stop", "start", "restart", "deploy", "restore", "rollback", "migrate", "install", "backup", "emit", "update",
-        "fix", "repair", "init", "rotate", "archive", "kill",
-    ]) {
-        risk(Mutating, format!("runs script {path} (name suggests it changes state)"))
-    } else {
-        risk(Unknown, format!("runs script {path}; contents not inspected"))
-    }
 }

@@ -55,10 +55,15 @@ pub(super) fn kubectl(c: &mut Classifier, name: &str, args: &[String]) -> Risk {
         rest.get(1..).unwrap_or(&[]).iter().filter(|a| !a.starts_with('-')).cloned().collect::<Vec<_>>().join(" ");
     match sub {
         "get" | "describe" | "logs" | "top" | "explain" | "version" | "api-resources" | "api-versions"
-        | "cluster-info" | "events" | "auth" | "diff" | "whoami" | "adm"
-            if !(sub == "adm" && rest.iter().any(|a| a == "drain" || a == "cordon")) =>
-        {
-            risk(ReadOnly, format!("{name} {sub} only reads"))
+        | "cluster-info" | "events" | "auth" | "diff" | "whoami" => risk(ReadOnly, format!("{name} {sub} only reads")),
+        // `oc adm top nodes` reads, `oc adm drain` and `oc adm prune --confirm` do not: the words decide.
+        // `oc adm upgrade` alone shows the available updates.
+        "adm" if rest.get(1).is_some_and(|a| a == "upgrade") && !rest.iter().any(|a| a.starts_with("--to")) => {
+            risk(ReadOnly, format!("{name} adm upgrade shows the available updates"))
+        }
+        "adm" => {
+            let r = super::verbs::by_words(&format!("{name} adm"), &rest[1..]);
+            risk(r.class, r.reason.replace(" (a tool without rules of its own)", ""))
         }
         "rollout" if rest.iter().any(|a| a == "status" || a == "history") => {
             risk(ReadOnly, format!("{name} rollout status"))
@@ -186,6 +191,20 @@ pub(super) fn database(name: &str, args: &[String], stdin: &[String]) -> Risk {
 pub(super) fn redis(args: &[String]) -> Risk {
     let ops = skip_options(args, &["-h", "-p", "-a", "-n", "-u", "--user", "--pass"]);
     let op = ops.first().map(|s| s.to_uppercase()).unwrap_or_default();
+    // Monitoring modes that only sample the server.
+    const WATCHES: &[&str] = &[
+        "--latency",
+        "--latency-history",
+        "--latency-dist",
+        "--stat",
+        "--bigkeys",
+        "--memkeys",
+        "--hotkeys",
+        "--scan",
+    ];
+    if op.is_empty() && args.iter().any(|a| WATCHES.contains(&a.as_str())) {
+        return risk(ReadOnly, "redis-cli watches the server (latency, stats or key scan)");
+    }
     match op.as_str() {
         "FLUSHALL" | "FLUSHDB" | "DEL" | "UNLINK" | "SHUTDOWN" => risk(Destructive, format!("redis-cli {op}")),
         "" => risk(Unknown, "redis-cli interactive session"),
@@ -208,5 +227,30 @@ pub(super) fn packages(name: &str, args: &[String]) -> Risk {
             risk(Destructive, format!("{name} {sub} removes packages"))
         }
         _ => risk(Mutating, format!("{name} {sub}").trim_end().to_string()),
+    }
+}
+
+/// Tools with many subcommands and no table (`gcloud`, `ceph`, `terraform`, ...): their
+/// words decide, plus the few readings the words miss.
+pub(super) fn subcommand_tool(name: &str, args: &[String]) -> Risk {
+    let operands: Vec<&str> = args.iter().filter(|a| !a.starts_with('-')).map(String::as_str).collect();
+    match (name, operands.as_slice()) {
+        // `ceph -s`, `ceph -w`: status and watch as options.
+        ("ceph", []) if args.iter().any(|a| matches!(a.as_str(), "-s" | "--status" | "-w" | "--watch")) => {
+            risk(ReadOnly, "ceph -s/-w shows the cluster's status")
+        }
+        // `ceph daemon osd.0 ops`, `dump_historic_ops`, `perf dump`: an admin socket's reports.
+        ("ceph", ["daemon", _, cmd, ..])
+            if cmd.starts_with("dump")
+                || matches!(*cmd, "ops" | "perf" | "status" | "config" | "help" | "version")
+                    && !args.iter().any(|a| a == "set") =>
+        {
+            risk(ReadOnly, format!("ceph daemon {cmd} reads a daemon's report"))
+        }
+        // `consul maint` without -enable/-disable lists maintenance modes.
+        ("consul", ["maint"]) if !args.iter().any(|a| a.contains("enable") || a.contains("disable")) => {
+            risk(ReadOnly, "consul maint lists maintenance modes")
+        }
+        _ => super::verbs::by_words(name, args),
     }
 }

@@ -9,6 +9,7 @@ use crate::model::{Risk, RiskClass};
 
 const DESTROYS: &[&str] = &[
     "delete",
+    "del",
     "destroy",
     "drop",
     "purge",
@@ -104,12 +105,78 @@ const CHANGES: &[&str] = &[
 ];
 
 const ASKS: &[&str] = &[
-    "get", "list", "ls", "describe", "show", "status", "plan", "history", "logs", "log", "top", "inspect", "info",
-    "version", "help", "cat", "view", "check", "diff", "search", "query", "stats", "stat", "health", "ps", "read",
-    "members", "peers", "monitor", "watch", "validate", "verify", "explain", "whoami", "env", "config", "fetch",
-    "output", "state", "graph", "tail", "head", "find", "count", "dump", "export", "print", "lookup", "ping", "doctor",
-    "audit", "events", "metrics", "report", "tree", "du", "df", "usage", "summary",
+    "get",
+    "list",
+    "ls",
+    "describe",
+    "show",
+    "status",
+    "plan",
+    "history",
+    "logs",
+    "log",
+    "top",
+    "inspect",
+    "info",
+    "version",
+    "help",
+    "cat",
+    "view",
+    "check",
+    "diff",
+    "search",
+    "query",
+    "stats",
+    "stat",
+    "health",
+    "ps",
+    "read",
+    "members",
+    "peers",
+    "monitor",
+    "watch",
+    "validate",
+    "verify",
+    "explain",
+    "whoami",
+    "env",
+    "fetch",
+    "catalog",
+    "utilization",
+    "versions",
+    "output",
+    "state",
+    "graph",
+    "tail",
+    "head",
+    "find",
+    "count",
+    "dump",
+    "export",
+    "print",
+    "lookup",
+    "ping",
+    "doctor",
+    "audit",
+    "events",
+    "metrics",
+    "report",
+    "tree",
+    "du",
+    "df",
+    "usage",
+    "summary",
 ];
+
+/// Destroying words that also destroy as options (`--purge`, `--force-delete`); `--format`,
+/// `--reset-timeout` or `--kill-after` do not.
+const DESTROYING_OPTIONS: &[&str] =
+    &["delete", "destroy", "drop", "purge", "prune", "truncate", "wipe", "erase", "nuke", "shred", "remove"];
+
+/// Does `word` tell what a command does (a destroying, changing or asking word)?
+pub fn says_something(word: &str) -> bool {
+    parts(word).any(|p| DESTROYS.contains(&p.as_str()) || CHANGES.contains(&p.as_str()) || ASKS.contains(&p.as_str()))
+}
 
 fn parts(word: &str) -> impl Iterator<Item = String> + '_ {
     let w = word.trim_start_matches('-').to_ascii_lowercase();
@@ -118,29 +185,57 @@ fn parts(word: &str) -> impl Iterator<Item = String> + '_ {
     std::iter::once(whole).chain(pieces)
 }
 
-/// The risk of `name args` judged by the words of `args`.
+/// The risk of `name args` judged by the words of `args`. Destroying words count anywhere
+/// (as options only the plainly destroying ones), changing words anywhere, asking words only
+/// among the first three operands and never in a path or file name (`/etc/app/config.yaml`
+/// says nothing about what the command does to it).
 pub fn by_words(name: &str, args: &[String]) -> Risk {
-    let has = |set: &[&str], include_options: bool| {
-        args.iter()
-            .filter(|a| include_options || !a.starts_with('-'))
-            .take(if include_options { usize::MAX } else { 3 })
-            .flat_map(|a| parts(a).collect::<Vec<_>>())
-            .find(|p| set.contains(&p.as_str()))
+    let operand_parts = |limit: usize| -> Vec<String> {
+        args.iter().filter(|a| !a.starts_with('-')).take(limit).flat_map(|a| parts(a).collect::<Vec<_>>()).collect()
     };
-    if let Some(w) = has(DESTROYS, true) {
+    let option_parts: Vec<String> =
+        args.iter().filter(|a| a.starts_with('-')).flat_map(|a| parts(a).collect::<Vec<_>>()).collect();
+    let destroys = operand_parts(usize::MAX)
+        .into_iter()
+        .find(|p| DESTROYS.contains(&p.as_str()))
+        .or_else(|| option_parts.iter().find(|p| DESTROYING_OPTIONS.contains(&p.as_str())).cloned());
+    if let Some(w) = destroys {
         return Risk::new(
             RiskClass::Destructive,
             format!("{name}: \"{w}\" destroys (a tool without rules of its own)"),
         );
     }
-    if let Some(w) = has(CHANGES, true) {
+    let changes = operand_parts(usize::MAX)
+        .into_iter()
+        .chain(option_parts.iter().cloned())
+        .find(|p| CHANGES.contains(&p.as_str()));
+    if let Some(w) = changes {
         return Risk::new(
             RiskClass::Mutating,
             format!("{name}: \"{w}\" changes state (a tool without rules of its own)"),
         );
     }
-    if let Some(w) = has(ASKS, false) {
+    let asks = args
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .take(3)
+        .filter(|a| !a.contains(['/', '.', '=']))
+        .flat_map(|a| parts(a).collect::<Vec<_>>())
+        .find(|p| ASKS.contains(&p.as_str()));
+    if let Some(w) = asks {
         return Risk::new(RiskClass::ReadOnly, format!("{name}: \"{w}\" only asks (a tool without rules of its own)"));
+    }
+    if args.iter().any(|a| matches!(a.as_str(), "--help" | "-h" | "-help" | "help")) {
+        return Risk::new(RiskClass::ReadOnly, format!("{name}: only prints its help"));
+    }
+    // `daemon --config x --validate`, `tool --dry-run`, `tool --version`: a checking option.
+    let checking = args.iter().filter(|a| a.starts_with("--")).find(|a| {
+        let o = a.trim_start_matches('-');
+        let o = o.split('=').next().unwrap_or(o);
+        matches!(o, "validate" | "check" | "dry-run" | "dryrun" | "version" | "verify" | "list" | "status" | "show")
+    });
+    if let Some(o) = checking {
+        return Risk::new(RiskClass::ReadOnly, format!("{name}: {o} only checks (a tool without rules of its own)"));
     }
     Risk::new(RiskClass::Mutating, format!("{name}: no word says what it does; treated as a change"))
 }
@@ -170,6 +265,13 @@ mod tests {
             ("tool show --force-delete", Destructive),
             ("nomad job run web.nomad", Mutating),
             ("frobnicate now", Mutating),
+            ("gcloud compute instances list --format=value(zone)", ReadOnly),
+            ("gcloud compute instances delete web-1 --format=json", Destructive),
+            ("consul kv --help", ReadOnly),
+            ("etcdctl del /registry/x", Destructive),
+            ("gsutil config -e", Mutating),
+            ("tool apply /etc/app/config.yaml", Mutating),
+            ("tool /etc/app/config.yaml", Mutating),
         ] {
             assert_eq!(class(cmd), want, "{cmd}");
         }

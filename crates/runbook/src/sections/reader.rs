@@ -33,6 +33,7 @@ pub(super) fn read(title: &str, line: usize, group: Option<&str>, blocks: &[Bloc
         symptoms_mode: false,
         scenario: None,
         option: None,
+        option_in_item: false,
         window: None,
         heading_title: None,
         lead_in: None,
@@ -79,8 +80,10 @@ struct Reader<'o> {
     default_kind: PhaseKind,
     symptoms_mode: bool,
     scenario: Option<ScenarioScope>,
-    /// (phase, option) of the timed option steps are placed in.
+    /// (phase, option) of the timed option steps are placed in, and whether it is a list
+    /// item's (then only code inside list items belongs to it).
     option: Option<(usize, usize)>,
+    option_in_item: bool,
     window: Option<String>,
     /// Title from a numbered sub-heading, for code blocks below it.
     heading_title: Option<String>,
@@ -155,7 +158,7 @@ impl Reader<'_> {
             Role::Phase(k) => self.new_phase(k, text.to_string(), line),
             Role::Info => self.new_phase(PhaseKind::Other, text.to_string(), line),
             _ => {
-                // An unlabelled sub-heading continues the phase before it.
+                // An unlabelled sub-heading (or a scenario's) continues the phase before it.
                 let kind = self.section.phases.last().map_or(self.default_kind, |p| p.kind);
                 self.new_phase(kind, text.to_string(), line);
                 if !inside_scenario {
@@ -214,7 +217,7 @@ impl Reader<'_> {
         }
         self.symptoms_mode = false;
         // A code block outside any list item is not part of a listed option.
-        if context.is_none() {
+        if context.is_none() && self.option_in_item {
             self.option = None;
         }
         // A condition written just before the block ("If that fails:") or in the list item
@@ -359,6 +362,7 @@ impl Reader<'_> {
                 }
                 if window.as_deref().is_some_and(|w| w.to_lowercase().contains("after")) {
                     self.timed_option(label, "", line);
+                    self.option_in_item = false;
                     return;
                 }
                 self.label_condition = self.pending(strip_step_number(label));
@@ -384,6 +388,7 @@ impl Reader<'_> {
             let timed = time_window(&label).is_some_and(|w| w.to_lowercase().contains("after"));
             if in_mitigation || timed {
                 self.timed_option(&label, &rest, line);
+                self.option_in_item = true;
             }
         }
     }
