@@ -86,9 +86,12 @@ pub async fn import(
         return Err(ApiError::invalid("content", "must not contain NUL characters"));
     }
     let content = req.content;
-    let (parsed, content) = tokio::task::spawn_blocking(move || (sevwatch_runbook::parse(&content), content))
-        .await
-        .map_err(ApiError::internal)?;
+    // Severity words in headings and `Severity:` lines mean what the policy's aliases say.
+    let options = sevwatch_runbook::ParseOptions::from_policy(state.store.policy());
+    let (parsed, content) =
+        tokio::task::spawn_blocking(move || (sevwatch_runbook::parse_with_options(&content, &options), content))
+            .await
+            .map_err(ApiError::internal)?;
     let title = parsed.title.clone().unwrap_or_else(|| name.clone());
     let json = serde_json::to_string(&parsed).map_err(ApiError::internal)?;
     let done = {

@@ -10,6 +10,7 @@ mod ingest_limits;
 mod oncall;
 mod outbox;
 mod robustness;
+mod runbooks;
 mod security;
 mod stream;
 mod tamper;
