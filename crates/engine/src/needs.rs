@@ -87,18 +87,25 @@ pub fn missing(w: &Working, ops: &[OpRef<'_>]) -> Needs {
                         }
                         AlertStatus::Firing if w.has_record(fp) => {
                             let repeat_of = record.filter(|r| r.status == AlertStatus::Firing).and_then(|r| r.incident);
-                            match repeat_of {
-                                // Anything but a repeat of a firing alert may open an incident
-                                // and page.
-                                None => {
-                                    n.open_p0 |= !w.open_p0_loaded;
-                                    n.counter = true;
-                                }
-                                // A repeat pages only when it raises its incident's severity.
-                                Some(id) => {
-                                    if w.incident(id).is_some_and(|i| routed.severity.outranks(i.severity)) {
+                            // What the alert raises or opens, once its incident (a repeat's
+                            // own, else its group's) is loaded.
+                            let target = repeat_of.or_else(|| w.head(&routed.group_key));
+                            let head_known = repeat_of.is_some() || w.has_head(&routed.group_key);
+                            match target.map(|id| (w.has_incident(id), w.incident(id))) {
+                                // Not loaded yet: the next round knows.
+                                _ if !head_known => {}
+                                Some((false, _)) => {}
+                                // It joins (or repeats in) an open incident: it pages only when
+                                // it raises the severity.
+                                Some((true, Some(i))) if i.status.is_open() || repeat_of.is_some() => {
+                                    if routed.severity.outranks(i.severity) {
                                         n.open_p0 |= !w.open_p0_loaded;
                                     }
+                                }
+                                // No open incident for it: it may open one and page.
+                                _ => {
+                                    n.open_p0 |= !w.open_p0_loaded;
+                                    n.counter = true;
                                 }
                             }
                         }

@@ -220,9 +220,25 @@ fn loading_follows_records_and_heads_to_their_incidents() {
     let second = missing(&w, &ops);
     assert_eq!(second.incidents.into_iter().collect::<Vec<_>>(), vec![IncidentId(4), IncidentId(5)]);
     assert!(!second.counter, "a repeat of a firing alert opens nothing");
-    // A record that stopped firing may open an incident: the counter is needed.
+    assert!(!second.open_p0, "and pages only when it raises its incident");
+    // A record that stopped firing may open an incident: once its group is known to have no
+    // open incident, the counter is needed; a group with an open incident only joins.
     rec.status = AlertStatus::Resolved;
     let mut w2 = Working::new(false);
     w2.put_record("fp1".into(), Known { record: Some(rec), content: None });
-    assert!(missing(&w2, &ops).counter);
+    w2.put_silences(Arc::new(vec![]));
+    assert!(!missing(&w2, &ops).counter, "the group head is not known yet");
+    let key = missing(&w2, &ops).heads.into_iter().next().unwrap();
+    let mut joins = Working::new(false);
+    joins.put_record("fp1".into(), w2.take_record("fp1"));
+    joins.put_silences(Arc::new(vec![]));
+    joins.put_head(key.clone(), Some(IncidentId(5)));
+    let open = plan_command(&rules, &mut Working::new(false), &declare(Severity::P0)).map(|w| w.incident);
+    let mut open = open.unwrap_or_else(|_| panic!("declared"));
+    open.id = IncidentId(5);
+    joins.put_incident(IncidentId(5), Slot::Ready(Box::new(open), "h".into()));
+    let n = missing(&joins, &ops);
+    assert!(!n.counter && !n.open_p0, "joining an open P0 at P0 (critical) opens nothing and pages no one: {n:?}");
+    w2.put_head(key, None);
+    assert!(missing(&w2, &ops).counter && missing(&w2, &ops).open_p0, "no open incident: it may open one");
 }
