@@ -86,6 +86,29 @@ pub fn json_block(body: &str) -> bool {
     opens && lines.next().is_some_and(|l| key(l) || matches!(l, "}" | "]" | "{" | "[" | "},"))
 }
 
+/// Words in the sentence before a block that announce a file's contents (a config line, a
+/// file to write) rather than commands.
+const CONTENT_LEAD_INS: &[&str] = &[
+    "in the config",
+    "in the configuration",
+    "config file",
+    "configuration file",
+    "add the following to",
+    "add this to",
+    "contents of the file",
+    "file contents",
+    "file should contain",
+];
+
+/// Does the last sentence before a block say that a file's contents follow ("for a line in
+/// the config like this:", "Add the following to /etc/x.conf:")?
+pub fn lead_in_says_content(lead_in: &str) -> bool {
+    let text = lead_in.trim().to_lowercase();
+    let last = text.lines().last().unwrap_or("");
+    let sentence = last.rsplit(". ").next().unwrap_or(last);
+    CONTENT_LEAD_INS.iter().any(|w| sentence.contains(w))
+}
+
 /// Is `line` a shell prompt followed by a command? Returns the command.
 /// `$ cmd`, `user@host:~$ cmd`, `root@host:/# cmd`, `[root@host ~]# cmd`, `sh-4.4# cmd`,
 /// `❯ cmd`, `% cmd`.
@@ -193,6 +216,10 @@ pub fn plain_command(text: &str) -> bool {
     keyword || assignment || script || known_command(name.rsplit('/').next().unwrap_or(name))
 }
 
+fn ident(k: &str) -> bool {
+    !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+}
+
 /// Keys that make a line of `key=value` words a log line (logfmt).
 const LOG_KEYS: &[&str] = &["level=", "ts=", "time=", "msg=", "caller=", "lvl=", "t="];
 
@@ -202,11 +229,11 @@ fn output_shape(t: &str, first: &str) -> bool {
     let assignment = first.split_once('=').is_some_and(|(k, _)| {
         !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && !k.as_bytes()[0].is_ascii_digit()
     });
-    // An assignment (`POOL=<name of old pool>`) is a command unless the whole line is logfmt.
+    // An assignment (`POOL=<name of old pool>`) is a command unless the line is logfmt: a
+    // logging key first and two more `key=` words (`level=error ts=... msg="a b c"`).
     if assignment {
-        let logfmt = words.len() > 1
-            && words.iter().all(|w| w.contains('=') || w.ends_with('"'))
-            && words.iter().any(|w| LOG_KEYS.iter().any(|k| w.starts_with(k)));
+        let keys = words.iter().filter(|w| w.split_once('=').is_some_and(|(k, _)| ident(k))).count();
+        let logfmt = LOG_KEYS.iter().any(|k| first.starts_with(k)) && keys >= 3;
         // `notAfter=Aug  6 13:11:20 2025 GMT`: a plain value followed by a number, not by a
         // command.
         let plain_value = !first.contains(['$', '"', '\'', '(', '`']);
@@ -480,6 +507,7 @@ mod tests {
             "   id    |    state    |         created_at         |",
             "---------+-------------+",
             "role:master",
+            "level=error ts=2020-07-12T17:35:05Z caller=compactor.go:339 msg=\"failed to compact user blocks\" err=\"x\"",
             "could not read block ZZZZ in file \"base/16401/33909\": read only 0 of NNNN bytes",
             "received unexpected HTTP status: 500 Internal Server Error",
             "notAfter=Aug  6 13:11:20 2025 GMT",
@@ -571,5 +599,8 @@ mod tests {
         for no in ["Restart the service:", "For example:", "Run the following command.", "Check the pods:"] {
             assert!(!lead_in_says_output(no), "{no}");
         }
+        assert!(lead_in_says_content("Thus for a line in the config like this"));
+        assert!(lead_in_says_content("Add the following to /etc/redis/redis.conf:"));
+        assert!(!lead_in_says_content("Then reload the configuration:"));
     }
 }

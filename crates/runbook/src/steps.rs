@@ -134,6 +134,10 @@ pub fn steps_of_block(
     }
     let split = split_block(body, TRANSCRIPT_LANGS.contains(&lang));
     let whole = || Some(body.trim_end().to_string());
+    if lead_in.is_some_and(output::lead_in_says_content) && !split.opens_with_command {
+        // A file's contents ("for a line in the config like this:"): neither steps nor output.
+        return BlockSteps::default();
+    }
     let announced = lead_in.is_some_and(output::lead_in_says_output) && !QUERY_LANGS.contains(&lang);
     if (announced || output::OUTPUT_LANGS.contains(&lang)) && !split.opens_with_command {
         let query = split.foreign && split.commands.is_empty();

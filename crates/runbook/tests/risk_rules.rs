@@ -63,6 +63,13 @@ const DESTROYS: &[&str] = &[
     "git reset --hard origin/@",
     "git push --force origin @",
     "git branch -D @",
+    "git branch -d @",
+    "git tag -d @",
+    "git update-ref -d refs/heads/@",
+    "git rm -r @",
+    "git remote remove @",
+    "git reflog expire --expire=now --all",
+    "git gc --prune=now",
     "curl -X DELETE https://@/api/1",
     "pkill -f @",
     "kill -9 @",
@@ -83,6 +90,8 @@ const DESTROYS: &[&str] = &[
     "chroot /host rm -rf /var/@",
     "toolbox rm -rf /var/@",
     "/usr/local/bin/@-ctl purge --all",
+    "knife ssh 'role:@' \"for p in $(pgrep x); do kill -9 $p; done\"",
+    "bundle exec knife ssh -a ipaddress 'role:@' 'sudo rm -rf /var/cache/x'",
 ];
 
 /// Commands that change something and so may never be read-only.
@@ -112,6 +121,7 @@ const WRITES: &[&str] = &[
     "service @ restart",
     "git commit -m @",
     "git checkout -- @",
+    "oc rsh @ touch /tmp/x",
     "helm upgrade --install @ chart",
     "terraform apply",
     "gcloud compute instances create @",

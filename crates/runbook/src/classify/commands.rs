@@ -192,6 +192,12 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
                 risk(Unknown, "perl script")
             }
         }
+        // `gzip -d` in a pipe (or with -c) writes to stdout; with files it replaces them.
+        "gzip" | "gunzip" | "bzip2" | "bunzip2" | "xz" | "unxz" | "zstd" | "unzstd"
+            if has_flag(args, 'c', &["--stdout", "--to-stdout"]) || operands(args).is_empty() =>
+        {
+            risk(ReadOnly, format!("{name} writes to stdout only"))
+        }
         "tee" => {
             let targets: Vec<&str> = operands(args).into_iter().filter(|t| !t.starts_with("/dev/")).collect();
             if targets.is_empty() {
@@ -319,6 +325,17 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             None => risk(Unknown, "chroot without a directory"),
         },
         "bundle" if args.first().is_some_and(|a| a == "exec") => inner(c, "bundle exec", &args[1..], stdin),
+        // `knife ssh QUERY 'command'` runs the command on every node the query finds.
+        "knife" if args.first().is_some_and(|a| a == "ssh") => {
+            let rest = skip_options(&args[1..], &["-a", "-C", "-x", "-i", "-p", "-m", "--attribute", "--concurrency"]);
+            match rest.get(1) {
+                Some(command) => {
+                    let r = c.reread("knife ssh", command);
+                    risk(r.class, format!("knife ssh on {}: {}", rest[0], r.reason))
+                }
+                None => risk(Unknown, "knife ssh without a command opens sessions"),
+            }
+        }
         // `toolbox` opens a debugging container's shell; `toolbox -q jq ...` runs jq in it.
         "toolbox" => match skip_options(args, &[]).as_slice() {
             [] => risk(Unknown, "toolbox opens a shell in a debugging container"),

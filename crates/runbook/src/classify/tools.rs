@@ -72,6 +72,15 @@ pub(super) fn kubectl(c: &mut Classifier, name: &str, args: &[String]) -> Risk {
             risk(ReadOnly, format!("{name} config view"))
         }
         "delete" | "drain" => risk(Destructive, format!("{name} {sub} {obj}")),
+        // `oc rsh pod` opens a shell; `oc rsh pod cmd` runs cmd in it.
+        "rsh" => {
+            let after = skip_options(&rest[1..], &["-c", "--container", "--shell", "-n", "--namespace", "-t"]);
+            if after.len() <= 1 {
+                return risk(Unknown, format!("{name} rsh opens a shell"));
+            }
+            let r = c.argv_risk(&after[1..], &[]);
+            risk(r.class.max(Mutating), format!("{name} rsh: {}", r.reason))
+        }
         "exec" => match rest.iter().position(|a| a == "--") {
             Some(i) if i + 1 < rest.len() => {
                 let r = c.argv_risk(&rest[i + 1..], &[]);
@@ -81,8 +90,27 @@ pub(super) fn kubectl(c: &mut Classifier, name: &str, args: &[String]) -> Risk {
             _ => risk(Unknown, format!("{name} exec opens a shell")),
         },
         "scale" if rest.iter().any(|a| a == "--replicas=0") => risk(Destructive, format!("{name} scale to zero {obj}")),
-        _ => risk(Mutating, format!("{name} {sub} {obj}").trim_end().to_string()),
+        // Subcommands that change the cluster by name; anything else (a plugin such as
+        // `oc dev_tool audit`, `oc sa get-token`) is judged by its words.
+        "apply" | "create" | "patch" | "edit" | "replace" | "set" | "scale" | "rollout" | "label" | "annotate"
+        | "taint" | "cordon" | "uncordon" | "run" | "expose" | "cp" | "debug" | "port-forward" | "proxy" | "attach"
+        | "autoscale" | "certificate" | "rsync" | "start-build" | "new-app" | "import-image" | "tag" | "policy"
+        | "secrets" | "extract" | "login" | "logout" | "project" | "process" | "wait" | "" => {
+            risk(Mutating, format!("{name} {sub} {obj}").trim_end().to_string())
+        }
+        _ => {
+            let r = super::verbs::by_words(&format!("{name} {sub}"), &rest[1..]);
+            risk(r.class, r.reason.replace(" (a tool without rules of its own)", ""))
+        }
     }
+}
+
+/// `git remote add/remove/set-url/prune` and `git reflog expire/delete` change what the
+/// otherwise reading subcommands show.
+fn writes_refs(sub: &str, rest: &[String]) -> bool {
+    let any = |words: &[&str]| rest.iter().any(|a| words.contains(&a.as_str()));
+    (sub == "remote" && any(&["add", "remove", "rm", "set-url", "prune"]))
+        || (sub == "reflog" && any(&["expire", "delete"]))
 }
 
 pub(super) fn git(args: &[String]) -> Risk {
@@ -91,8 +119,10 @@ pub(super) fn git(args: &[String]) -> Risk {
     let rest = rest.get(1..).unwrap_or(&[]);
     match sub {
         "log" | "status" | "diff" | "show" | "rev-parse" | "blame" | "ls-files" | "describe" | "shortlog"
-        | "reflog" | "grep" | "ls-remote" | "fetch" | "remote"
-            if !(sub == "remote" && rest.iter().any(|a| matches!(a.as_str(), "add" | "remove" | "rm" | "set-url"))) =>
+        | "reflog" | "remote" | "grep" | "ls-remote" | "fetch" | "fsck" | "count-objects" | "cat-file"
+        | "verify-pack" | "for-each-ref" | "rev-list" | "ls-tree" | "name-rev" | "merge-base" | "whatchanged"
+        | "show-ref" | "bisect-log"
+            if !writes_refs(sub, rest) =>
         {
             risk(ReadOnly, format!("git {sub} only reads"))
         }
@@ -111,7 +141,20 @@ pub(super) fn git(args: &[String]) -> Risk {
         "push" if has_flag(rest, 'f', &["--force", "--force-with-lease"]) => {
             risk(Destructive, "git push --force rewrites remote history")
         }
-        "branch" if has_flag(rest, 'D', &[]) => risk(Destructive, "git branch -D deletes a branch"),
+        "branch" | "tag" if has_flag(rest, 'D', &[]) || has_flag(rest, 'd', &["--delete"]) => {
+            risk(Destructive, format!("git {sub} -d deletes a {}", if sub == "tag" { "tag" } else { "branch" }))
+        }
+        "update-ref" | "symbolic-ref" if has_flag(rest, 'd', &["--delete"]) => {
+            risk(Destructive, format!("git {sub} -d deletes a ref"))
+        }
+        "rm" | "prune" => risk(Destructive, format!("git {sub} {}", operands(rest).join(" ")).trim_end().to_string()),
+        "remote" | "worktree" if rest.iter().any(|a| a == "remove" || a == "rm" || a == "prune") => {
+            risk(Destructive, format!("git {sub} remove deletes it"))
+        }
+        "reflog" if rest.iter().any(|a| a == "expire" || a == "delete") => {
+            risk(Destructive, "git reflog expire/delete discards history")
+        }
+        "gc" if rest.iter().any(|a| a.starts_with("--prune")) => risk(Destructive, "git gc --prune deletes objects"),
         "stash" if rest.iter().any(|a| a == "drop" || a == "clear") => {
             risk(Destructive, "git stash drop/clear discards changes")
         }

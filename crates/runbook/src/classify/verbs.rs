@@ -173,6 +173,14 @@ const ASKS: &[&str] = &[
 const DESTROYING_OPTIONS: &[&str] =
     &["delete", "destroy", "drop", "purge", "prune", "truncate", "wipe", "erase", "nuke", "shred", "remove"];
 
+/// A file or URL operand (`/etc/app/config.yaml`, `./x`, `~/y`, `s3://b/k`, `dump.rdb`):
+/// its words name a thing, not what the command does to it. `cluster/status` is a command.
+fn path_like(word: &str) -> bool {
+    word.starts_with(['/', '.', '~'])
+        || word.contains("://")
+        || word.rsplit('/').next().is_some_and(|last| last.contains('.'))
+}
+
 /// Does `word` tell what a command does (a destroying, changing or asking word)?
 pub fn says_something(word: &str) -> bool {
     parts(word).any(|p| DESTROYS.contains(&p.as_str()) || CHANGES.contains(&p.as_str()) || ASKS.contains(&p.as_str()))
@@ -181,14 +189,14 @@ pub fn says_something(word: &str) -> bool {
 fn parts(word: &str) -> impl Iterator<Item = String> + '_ {
     let w = word.trim_start_matches('-').to_ascii_lowercase();
     let whole = w.split('=').next().unwrap_or("").to_string();
-    let pieces: Vec<String> = whole.split(['-', '_', ':', '.']).map(str::to_string).collect();
+    let pieces: Vec<String> = whole.split(['-', '_', ':', '.', '/']).map(str::to_string).collect();
     std::iter::once(whole).chain(pieces)
 }
 
 /// The risk of `name args` judged by the words of `args`. Destroying words count anywhere
-/// (as options only the plainly destroying ones), changing words anywhere, asking words only
-/// among the first three operands and never in a path or file name (`/etc/app/config.yaml`
-/// says nothing about what the command does to it).
+/// (as options only the plainly destroying ones), changing words anywhere but in a path,
+/// asking words only among the first three operands and never in a path or file name
+/// (`/etc/app/config.yaml` says nothing about what the command does to it).
 pub fn by_words(name: &str, args: &[String]) -> Risk {
     let operand_parts = |limit: usize| -> Vec<String> {
         args.iter().filter(|a| !a.starts_with('-')).take(limit).flat_map(|a| parts(a).collect::<Vec<_>>()).collect()
@@ -205,8 +213,12 @@ pub fn by_words(name: &str, args: &[String]) -> Risk {
             format!("{name}: \"{w}\" destroys (a tool without rules of its own)"),
         );
     }
-    let changes = operand_parts(usize::MAX)
-        .into_iter()
+    // A path's words name a thing (`/var/run/x.ctl` runs nothing); they count only for
+    // destroying, where a wrong guess errs safe.
+    let changes = args
+        .iter()
+        .filter(|a| !a.starts_with('-') && !path_like(a))
+        .flat_map(|a| parts(a).collect::<Vec<_>>())
         .chain(option_parts.iter().cloned())
         .find(|p| CHANGES.contains(&p.as_str()));
     if let Some(w) = changes {
@@ -219,7 +231,7 @@ pub fn by_words(name: &str, args: &[String]) -> Risk {
         .iter()
         .filter(|a| !a.starts_with('-'))
         .take(3)
-        .filter(|a| !a.contains(['/', '.', '=']))
+        .filter(|a| !path_like(a) && !a.contains('='))
         .flat_map(|a| parts(a).collect::<Vec<_>>())
         .find(|p| ASKS.contains(&p.as_str()));
     if let Some(w) = asks {
@@ -272,6 +284,7 @@ mod tests {
             ("gsutil config -e", Mutating),
             ("tool apply /etc/app/config.yaml", Mutating),
             ("tool /etc/app/config.yaml", Mutating),
+            ("ovs-appctl -t /var/run/ovn/ovnnb_db.ctl cluster/status OVN_Northbound", ReadOnly),
         ] {
             assert_eq!(class(cmd), want, "{cmd}");
         }
