@@ -324,10 +324,11 @@ pub fn argv_risk(c: &mut Classifier, argv: &[String], stdin: &[String]) -> Risk 
             }
             None => risk(Unknown, "chroot without a directory"),
         },
-        "bundle" if args.first().is_some_and(|a| a == "exec") => inner(c, "bundle exec", &args[1..], stdin),
+        "bundle" if subcommand(args).0 == "exec" => inner(c, "bundle exec", subcommand(args).1, stdin),
         // `knife ssh QUERY 'command'` runs the command on every node the query finds.
-        "knife" if args.first().is_some_and(|a| a == "ssh") => {
-            let rest = skip_options(&args[1..], &["-a", "-C", "-x", "-i", "-p", "-m", "--attribute", "--concurrency"]);
+        "knife" if subcommand(args).0 == "ssh" => {
+            let after = subcommand(args).1;
+            let rest = skip_options(after, &["-a", "-C", "-x", "-i", "-p", "-m", "--attribute", "--concurrency"]);
             match rest.get(1) {
                 Some(command) => {
                     let r = c.reread("knife ssh", command);
