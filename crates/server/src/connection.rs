@@ -17,10 +17,11 @@
 //!   A body that misses it turns the answer into a 408 with `Connection: close`.
 //! - While the handler runs and while its answer streams (SSE), no deadline.
 //!
-//! Memory under load is bounded by [`Bodies`]: a request with a body waits for one of
-//! `server.max_bodies_in_flight` turns before its body is read, and keeps it until its handler
-//! returns (an ingest handler holds the body, the parsed alerts and the batch's answer until
-//! the commit). A request waiting for a turn costs its socket buffers and hyper's read buffer
+//! Memory under load is bounded by [`Bodies`]: a request with a body waits for its part of
+//! `server.max_bodies_in_flight` turns before its body is read (a whole turn for a declared
+//! body of 32 KiB or more, a sixteenth of one for each started 2 KiB below that: see
+//! [`SHARES_PER_TURN`]), and keeps it until its handler returns (an ingest handler holds the
+//! body, the parsed alerts and the batch's answer until the commit). A request waiting for a turn costs its socket buffers and hyper's read buffer
 //! (at most [`MAX_BUF`]); it waits up to `server.body_timeout`, then gets a 503 with
 //! `Retry-After`, and once admitted has the whole `body_timeout` for its body. Requests
 //! without a body (GET, the live stream) never wait.
@@ -61,8 +62,25 @@ use tower::ServiceExt;
 use crate::error::ApiError;
 
 /// The turns for reading request bodies (`server.max_bodies_in_flight`), shared by every
-/// connection.
+/// connection, in shares: [`SHARES_PER_TURN`] permits a turn.
 pub(crate) type Bodies = Arc<Semaphore>;
+
+/// A turn is split into shares so that a small body takes a share and a large one a whole turn:
+/// what a request holds while its handler runs grows with its body (at 100 alerts a request,
+/// about 36 KiB, some 700 KiB of RSS each), while one-alert requests held to the same few turns
+/// starve group commit (1 alert/request x 32 connections, SQLite, a loaded 2-core machine:
+/// 12 whole turns gave 6,400-7,500 alerts/s and p99 24-31 ms against 7,100-10,300 and 12 ms
+/// with 32; in shares, 12 turns and no limit measure the same).
+pub(crate) const SHARES_PER_TURN: u32 = 16;
+/// Declared body bytes per share: a body of 32 KiB or more, or of unknown length, takes a turn.
+const BYTES_PER_SHARE: u64 = 2 * 1024;
+
+/// The shares a request's body takes: one per started [`BYTES_PER_SHARE`], at most a turn.
+fn shares(body: &Incoming) -> u32 {
+    use hyper::body::Body as _;
+    let whole = u64::from(SHARES_PER_TURN);
+    body.size_hint().exact().map_or(whole, |n| n.div_ceil(BYTES_PER_SHARE).clamp(1, whole)) as u32
+}
 
 /// The deadlines of `[server]`.
 #[derive(Clone, Copy, Debug)]
@@ -340,7 +358,8 @@ impl hyper::service::Service<Request<Incoming>> for Service {
             let turn = if hyper::body::Body::is_end_stream(req.body()) {
                 None
             } else {
-                match timeout_at(Instant::now() + body_timeout, bodies.acquire_owned()).await {
+                let shares = shares(req.body());
+                match timeout_at(Instant::now() + body_timeout, bodies.acquire_many_owned(shares)).await {
                     Ok(turn) => Some(turn.expect("the body semaphore is never closed")),
                     Err(_) => return Ok(no_turn().map(|body| Tracked { body, watch })),
                 }

@@ -54,7 +54,7 @@ pub async fn serve_until(listener: TcpListener, state: AppState, shutdown: impl 
     let app = crate::app(state);
     let serving = Arc::new(Semaphore::new(cap));
     let refusing = Arc::new(Semaphore::new(REFUSAL_SLOTS));
-    let bodies = Arc::new(Semaphore::new(turns));
+    let bodies = Arc::new(Semaphore::new(turns.saturating_mul(connection::SHARES_PER_TURN as usize)));
     let refusal = refusal_bytes();
     let (stop, stopped) = watch::channel(false);
     let mut shutdown = pin!(shutdown);

@@ -20,7 +20,7 @@ pub fn default_toml() -> String {
          # body_timeout = \"30s\"     # from the end of the headers to the end of the body\n\
          # idle_timeout = \"1m\"      # a kept-alive connection waiting for its next request\n\
          # max_connections = 2048   # beyond it: 503 with Retry-After (GET /healthz still answered)\n\
-         # max_bodies_in_flight = 16   # request bodies read and handled at once; more wait up to body_timeout\n\n\
+         # max_bodies_in_flight = 8    # large request bodies read and handled at once; more wait up to body_timeout\n\n\
          # Severity levels: targets are durations (\"90s\", \"15m\", \"4h\", \"1d\", \"1w\") or\n\
          # \"next-business-day\"; update_every may be \"as-needed\".\n",
     );
