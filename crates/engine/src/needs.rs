@@ -31,8 +31,8 @@ pub struct Needs {
     pub attached: BTreeSet<IncidentId>,
     /// Silences that have not ended.
     pub silences: bool,
-    /// Open P0 incidents and their services (for inhibition).
-    pub open_p0: bool,
+    /// Services whose open P0 incidents are needed (an open P0 inhibits paging for others).
+    pub open_p0: BTreeSet<String>,
     /// The incident counter (a declaration may happen).
     pub counter: bool,
 }
@@ -46,6 +46,14 @@ impl Needs {
 /// What `ops` need that `w` does not hold yet.
 pub fn missing(w: &Working, ops: &[OpRef<'_>]) -> Needs {
     let mut n = Needs::default();
+    // Inhibition is asked about only for an alert below P0 on a route with a service.
+    let open_p0 = |n: &mut Needs, routed: &crate::Routed| {
+        if let Some(svc) = routed.route.service.as_deref().filter(|s| !s.trim().is_empty()) {
+            if routed.severity != sevwatch_core::Severity::P0 && !w.has_open_p0(svc) {
+                n.open_p0.insert(svc.to_string());
+            }
+        }
+    };
     let incident = |n: &mut Needs, id: Option<IncidentId>| {
         if let Some(id) = id.filter(|id| !w.has_incident(*id)) {
             n.incidents.insert(id);
@@ -99,12 +107,12 @@ pub fn missing(w: &Working, ops: &[OpRef<'_>]) -> Needs {
                                 // it raises the severity.
                                 Some((true, Some(i))) if i.status.is_open() || repeat_of.is_some() => {
                                     if routed.severity.outranks(i.severity) {
-                                        n.open_p0 |= !w.open_p0_loaded;
+                                        open_p0(&mut n, routed);
                                     }
                                 }
                                 // No open incident for it: it may open one and page.
                                 _ => {
-                                    n.open_p0 |= !w.open_p0_loaded;
+                                    open_p0(&mut n, routed);
                                     n.counter = true;
                                 }
                             }

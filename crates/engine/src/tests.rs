@@ -43,9 +43,7 @@ fn load_empty(w: &mut Working, ops: &[OpRef<'_>]) {
         if n.silences {
             w.put_silences(Arc::new(vec![]));
         }
-        if n.open_p0 {
-            w.put_open_p0(vec![]);
-        }
+        n.open_p0.into_iter().for_each(|svc| w.put_open_p0(svc, vec![]));
         if n.counter {
             w.put_counter(0);
         }
@@ -220,7 +218,7 @@ fn loading_follows_records_and_heads_to_their_incidents() {
     let second = missing(&w, &ops);
     assert_eq!(second.incidents.into_iter().collect::<Vec<_>>(), vec![IncidentId(4), IncidentId(5)]);
     assert!(!second.counter, "a repeat of a firing alert opens nothing");
-    assert!(!second.open_p0, "and pages only when it raises its incident");
+    assert!(second.open_p0.is_empty(), "and pages only when it raises its incident");
     // A record that stopped firing may open an incident: once its group is known to have no
     // open incident, the counter is needed; a group with an open incident only joins.
     rec.status = AlertStatus::Resolved;
@@ -238,7 +236,12 @@ fn loading_follows_records_and_heads_to_their_incidents() {
     open.id = IncidentId(5);
     joins.put_incident(IncidentId(5), Slot::Ready(Box::new(open), "h".into()));
     let n = missing(&joins, &ops);
-    assert!(!n.counter && !n.open_p0, "joining an open P0 at P0 (critical) opens nothing and pages no one: {n:?}");
+    assert!(
+        !n.counter && n.open_p0.is_empty(),
+        "joining an open P0 at P0 (critical) opens nothing and pages no one: {n:?}"
+    );
     w2.put_head(key, None);
-    assert!(missing(&w2, &ops).counter && missing(&w2, &ops).open_p0, "no open incident: it may open one");
+    let n = missing(&w2, &ops);
+    assert!(n.counter, "no open incident: it may open one");
+    assert!(n.open_p0.is_empty(), "a critical alert is P0: nothing inhibits it");
 }

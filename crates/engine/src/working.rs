@@ -40,9 +40,8 @@ pub struct Working {
     /// overlaid by [`Working::records_of`]).
     pub(crate) attached: HashMap<IncidentId, Vec<AlertRecord>>,
     pub(crate) silences: Option<Arc<Vec<Silence>>>,
-    /// Open P0 incidents and their services when the batch began.
-    pub(crate) open_p0: Vec<(IncidentId, String)>,
-    pub(crate) open_p0_loaded: bool,
+    /// Per service asked about, open P0 incidents on it when the batch began.
+    pub(crate) open_p0: HashMap<String, Vec<IncidentId>>,
     /// The incident counter's value: the last number given out.
     pub(crate) counter: Option<i64>,
     /// Whether a repeat with unchanged content may be only counted (SQLite's repeat log).
@@ -79,9 +78,11 @@ impl Working {
     pub fn put_silences(&mut self, silences: Arc<Vec<Silence>>) {
         self.silences = Some(silences);
     }
-    pub fn put_open_p0(&mut self, open: Vec<(IncidentId, String)>) {
-        self.open_p0 = open;
-        self.open_p0_loaded = true;
+    pub fn put_open_p0(&mut self, service: String, open: Vec<IncidentId>) {
+        self.open_p0.entry(service).or_insert(open);
+    }
+    pub fn has_open_p0(&self, service: &str) -> bool {
+        self.open_p0.contains_key(service)
     }
     pub fn put_counter(&mut self, value: i64) {
         self.counter.get_or_insert(value);
@@ -159,7 +160,10 @@ impl Working {
             _ => None,
         };
         self.incidents.values().any(|s| ready(s) == Some(true))
-            || self.open_p0.iter().any(|(id, svc)| svc == service && self.incidents.get(id).and_then(ready).is_none())
+            || self
+                .open_p0
+                .get(service)
+                .is_some_and(|ids| ids.iter().any(|id| self.incidents.get(id).and_then(ready).is_none()))
     }
 
     /// Every alert record attached to `incident`, with this batch's changes applied.

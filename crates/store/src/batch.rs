@@ -89,8 +89,9 @@ impl<'a> Batch<'a> {
                 };
                 w.put_silences(silences);
             }
-            if needs.open_p0 {
-                w.put_open_p0(incident_rows::open_p0(tx).await?);
+            for service in needs.open_p0 {
+                let open = incident_rows::open_p0(tx, &service).await?;
+                w.put_open_p0(service, open);
             }
             if needs.counter {
                 w.put_counter(incident_rows::counter(tx).await?);

@@ -37,12 +37,12 @@ pub(crate) async fn load(tx: &mut Tx, ids: &[IncidentId]) -> Result<Vec<(Inciden
     Ok(out)
 }
 
-/// Open P0 incidents and their services.
-pub(crate) async fn open_p0(tx: &mut Tx) -> Result<Vec<(IncidentId, String)>, sqlx::Error> {
-    const SQL: &str = "SELECT id, service FROM incidents WHERE severity = 'P0' \
-        AND status NOT IN ('resolved', 'closed') AND service <> ''";
-    let rows: Vec<(i64, String)> = with_tx!(tx, |c| sqlx::query_as(SQL).fetch_all(c).await)?;
-    Ok(rows.into_iter().map(|(id, s)| (IncidentId(id), s)).collect())
+/// Open P0 incidents on `service` (up to 64: enough to find one the batch has not touched).
+pub(crate) async fn open_p0(tx: &mut Tx, service: &str) -> Result<Vec<IncidentId>, sqlx::Error> {
+    const SQL: &str = "SELECT id FROM incidents WHERE service = $1 AND severity = 'P0' \
+        AND status NOT IN ('resolved', 'closed') LIMIT 64";
+    let ids: Vec<i64> = with_tx!(tx, |c| sqlx::query_scalar(SQL).bind(service).fetch_all(c).await)?;
+    Ok(ids.into_iter().map(IncidentId).collect())
 }
 
 /// The last incident number given out. On PostgreSQL the counter row stays locked until the
