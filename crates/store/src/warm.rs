@@ -16,7 +16,11 @@ use sevwatch_engine::{Known, Parts, Slot, Working};
 
 /// Past this many entries of a kind the cache starts over (reads refill it).
 const MAX_RECORDS: usize = 200_000;
-const MAX_INCIDENTS: usize = 20_000;
+const MAX_INCIDENTS: usize = 10_000;
+
+fn is_open(slot: &Slot) -> bool {
+    matches!(slot, Slot::Ready(inc, _) if inc.status.is_open())
+}
 
 #[derive(Default)]
 pub(crate) struct Warm {
@@ -69,7 +73,10 @@ impl Warm {
         if self.incidents.len() + parts.incidents.len() > MAX_INCIDENTS {
             self.incidents.clear();
         }
-        self.incidents.extend(parts.incidents.into_iter().filter(|(_, s)| matches!(s, Slot::Ready(..))));
+        // Only open incidents: alerts join and raise open ones, and a command on a resolved one
+        // reads it again (a few closed incidents cost a read; thousands held cost memory). An
+        // incident a batch resolves was lent to it, so it leaves the cache here.
+        self.incidents.extend(parts.incidents.into_iter().filter(|(_, s)| is_open(s)));
         self.records.extend(parts.records.into_iter().filter(|(_, k)| k.record.is_some()));
         self.heads.extend(parts.heads);
         over
