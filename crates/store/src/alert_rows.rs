@@ -18,7 +18,7 @@ pub(crate) async fn load_records(tx: &mut Tx, fingerprints: &[&str]) -> Result<V
     const SQLITE: &str =
         "SELECT fingerprint, record FROM alerts WHERE fingerprint IN (SELECT value FROM json_each($1))";
     const PG: &str = "SELECT fingerprint, record FROM alerts \
-        WHERE fingerprint IN (SELECT jsonb_array_elements_text($1::jsonb))";
+        WHERE fingerprint = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
     let postgres = tx.is_postgres();
     let list = dialect::json_list(fingerprints);
     let rows: Vec<(String, String)> =
@@ -43,7 +43,7 @@ pub(crate) async fn load_attached(
     const SQLITE: &str =
         "SELECT incident_id, record FROM alerts WHERE incident_id IN (SELECT value FROM json_each($1))";
     const PG: &str = "SELECT incident_id, record FROM alerts \
-        WHERE incident_id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)";
+        WHERE incident_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::bigint))";
     let sql = if tx.is_postgres() { PG } else { SQLITE };
     let list = dialect::json_list(incidents.iter().map(|i| i.0));
     let rows: Vec<(i64, String)> = with_tx!(tx, |c| sqlx::query_as(sql).bind(&list).fetch_all(c).await)?;
@@ -61,7 +61,7 @@ pub(crate) async fn load_heads(tx: &mut Tx, keys: &[&str]) -> Result<Vec<(String
     const SQLITE: &str =
         "SELECT group_key, incident_id FROM alert_groups WHERE group_key IN (SELECT value FROM json_each($1))";
     const PG: &str = "SELECT group_key, incident_id FROM alert_groups \
-        WHERE group_key IN (SELECT jsonb_array_elements_text($1::jsonb))";
+        WHERE group_key = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
     let sql = if tx.is_postgres() { PG } else { SQLITE };
     let list = dialect::json_list(keys);
     let rows: Vec<(String, i64)> = with_tx!(tx, |c| sqlx::query_as(sql).bind(&list).fetch_all(c).await)?;

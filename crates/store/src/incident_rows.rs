@@ -14,7 +14,7 @@ use crate::dialect;
 pub(crate) async fn load(tx: &mut Tx, ids: &[IncidentId]) -> Result<Vec<(IncidentId, Slot)>, sqlx::Error> {
     const SQLITE: &str = "SELECT id, state, last_hash FROM incidents WHERE id IN (SELECT value FROM json_each($1))";
     const PG: &str = "SELECT id, state, last_hash FROM incidents \
-        WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) ORDER BY id FOR UPDATE";
+        WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::bigint)) ORDER BY id FOR UPDATE";
     let sql = if tx.is_postgres() { PG } else { SQLITE };
     let list = dialect::json_list(ids.iter().map(|i| i.0));
     let rows: Vec<(i64, String, String)> = with_tx!(tx, |c| sqlx::query_as(sql).bind(&list).fetch_all(c).await)?;

@@ -48,7 +48,7 @@ pub(crate) async fn write(
     }
     if !gone.is_empty() {
         const SQLITE: &str = "DELETE FROM jobs WHERE key IN (SELECT value FROM json_each($1))";
-        const PG: &str = "DELETE FROM jobs WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb))";
+        const PG: &str = "DELETE FROM jobs WHERE key = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))";
         let sql = if tx.is_postgres() { PG } else { SQLITE };
         let list = dialect::json_list(&gone);
         with_tx!(tx, |c| sqlx::query(sql).bind(&list).execute(c).await.map(|_| ()))?;
