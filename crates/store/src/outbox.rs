@@ -136,16 +136,28 @@ const ROWS_PER_STATEMENT: usize = 100;
 /// one row per contact method of theirs. Returns how many rows were written.
 pub(crate) async fn enqueue(tx: &mut Tx, users: &[User], messages: &[OutboxMessage]) -> Result<usize, sqlx::Error> {
     let mut rows: Vec<(&OutboxMessage, String, Option<String>)> = Vec::new();
+    // Each paged user is looked up once per batch, however many messages they get.
+    let mut contacts_of: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
     for m in messages {
-        let contacts = match &m.to {
+        let contacts: Vec<Option<String>> = match &m.to {
             Recipient::Channel(_) => vec![None],
-            Recipient::User(u) => match crate::users::user_in_tx(tx, users, u).await? {
-                Some(user) => user.contacts.into_iter().map(Some).collect(),
-                None => Vec::new(),
-            },
+            Recipient::User(u) => {
+                if !contacts_of.contains_key(u.as_str()) {
+                    let found = crate::users::user_in_tx(tx, users, u).await?;
+                    let encoded = found
+                        .map(|user| {
+                            user.contacts
+                                .iter()
+                                .map(|c| serde_json::to_string(c).expect("contacts serialise"))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    contacts_of.insert(u, encoded);
+                }
+                contacts_of[u.as_str()].iter().cloned().map(Some).collect()
+            }
         };
-        for c in contacts {
-            let contact = c.map(|c| serde_json::to_string(&c).expect("contacts serialise"));
+        for contact in contacts {
             rows.push((m, m.to.label(), contact));
         }
     }
